@@ -1,0 +1,74 @@
+#include "bench/bench_util.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/str_format.h"
+
+namespace ringactor::bench {
+
+bool PinToCpu(int index) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return false;
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+  }
+  if (cpus.empty()) return false;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpus[index % cpus.size()], &one);
+  return pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0;
+}
+
+void PrintBenchLine(const std::string& scenario, const std::string& impl,
+                    const std::string& metric, double value) {
+  std::printf("BENCH scenario=%s impl=%s metric=%s value=%.6g\n",
+              scenario.c_str(), impl.c_str(), metric.c_str(), value);
+  std::fflush(stdout);
+}
+
+Table::Table(std::vector<std::string> header) {
+  rows_.push_back(std::move(header));
+}
+
+void Table::AddRow(std::vector<std::string> row) {
+  rows_.push_back(std::move(row));
+}
+
+void Table::Print() const {
+  std::vector<size_t> width;
+  for (const auto& row : rows_) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) {
+      width[i] = std::max(width[i], row[i].size());
+    }
+  }
+  for (size_t r = 0; r < rows_.size(); ++r) {
+    std::string line;
+    for (size_t i = 0; i < rows_[r].size(); ++i) {
+      line += absl::StrFormat("%-*s  ", static_cast<int>(width[i]),
+                              rows_[r][i]);
+    }
+    std::printf("%s\n", line.c_str());
+    if (r == 0) {
+      size_t total = 0;
+      for (size_t w : width) total += w + 2;
+      std::printf("%s\n", std::string(total, '-').c_str());
+    }
+  }
+  std::fflush(stdout);
+}
+
+std::string Human(double v) {
+  if (v >= 1e9) return absl::StrFormat("%.2fG", v / 1e9);
+  if (v >= 1e6) return absl::StrFormat("%.2fM", v / 1e6);
+  if (v >= 1e3) return absl::StrFormat("%.2fk", v / 1e3);
+  return absl::StrFormat("%.3g", v);
+}
+
+}  // namespace ringactor::bench

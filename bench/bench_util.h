@@ -1,0 +1,38 @@
+// File: bench/bench_util.h
+//
+// Shared plumbing for ringactor's comparison benchmarks: CPU pinning, the
+// `BENCH scenario=... impl=... metric=... value=...` lines, and a table.
+
+#ifndef RINGACTOR_BENCH_BENCH_UTIL_H_
+#define RINGACTOR_BENCH_BENCH_UTIL_H_
+
+#include <string>
+#include <vector>
+
+namespace ringactor::bench {
+
+// Pins the calling thread to the `index`-th CPU this process may use
+// (wrapping around). Best effort: returns false if pinning failed.
+bool PinToCpu(int index);
+
+// Prints `BENCH scenario=<s> impl=<i> metric=<m> value=<v>`.
+void PrintBenchLine(const std::string& scenario, const std::string& impl,
+                    const std::string& metric, double value);
+
+// A plain-text table: the first row is the header.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header);
+  void AddRow(std::vector<std::string> row);
+  void Print() const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// Formats `v` with `digits` significant digits and SI suffixes (k, M, G).
+std::string Human(double v);
+
+}  // namespace ringactor::bench
+
+#endif  // RINGACTOR_BENCH_BENCH_UTIL_H_

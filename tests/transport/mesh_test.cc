@@ -1,0 +1,564 @@
+#include "transport/mesh.h"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "io/ring.h"
+#include "tests/testing/shard_thread.h"
+
+namespace ringactor::transport {
+namespace {
+
+using ::ringactor::testing::kHangGuard;
+using ::ringactor::testing::RunLoop;
+using ::ringactor::testing::ShardThread;
+using ::ringactor::testing::ThreadIsSleeping;
+using ::ringactor::testing::WaitUntil;
+using ::testing::HasSubstr;
+
+uint64_t Checksum(uint64_t src, uint64_t dst, uint64_t seq) {
+  uint64_t x = (src << 48) ^ (dst << 40) ^ seq;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return x;
+}
+
+// Counts what a shard receives; safe to read from other threads.
+class CountingReceiver : public Receiver {
+ public:
+  void OnEnvelopes(ShardId from, const Envelope* e, size_t n) override {
+    for (size_t i = 0; i < n; ++i) last_value.store(e[i].value);
+    received.fetch_add(n);
+  }
+  void OnWord(uint32_t tag, uint64_t value) override {
+    last_word_tag.store(tag);
+    last_word_value.store(value);
+    words.fetch_add(1);
+  }
+  std::atomic<uint64_t> received{0};
+  std::atomic<uint64_t> last_value{0};
+  std::atomic<uint64_t> words{0};
+  std::atomic<uint32_t> last_word_tag{0};
+  std::atomic<uint64_t> last_word_value{0};
+};
+
+std::unique_ptr<Mesh> MakeMesh(MeshOptions o = {}) {
+  auto mesh = Mesh::Create(o);
+  EXPECT_TRUE(mesh.ok()) << mesh.status();
+  return mesh.ok() ? std::move(*mesh) : nullptr;
+}
+
+TEST(MeshOptionsTest, EachBadFieldIsNamed) {
+  struct Case {
+    MeshOptions options;
+    std::string field;
+  };
+  std::vector<Case> cases(5);
+  cases[0].options.num_shards = 0;
+  cases[0].field = "num_shards";
+  cases[1].options.lane_capacity = 1000;
+  cases[1].field = "lane_capacity";
+  cases[2].options.inbox_capacity = 1;
+  cases[2].field = "inbox_capacity";
+  cases[3].options.idle_spin = absl::Seconds(5);
+  cases[3].field = "idle_spin";
+  cases[4].options.word_slots = 0;
+  cases[4].field = "word_slots";
+  for (const Case& c : cases) {
+    auto mesh = Mesh::Create(c.options);
+    EXPECT_EQ(mesh.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(mesh.status().message()), HasSubstr(c.field));
+  }
+  EXPECT_TRUE(Mesh::Create(MeshOptions()).ok());
+}
+
+// Both endpoints attached on the test thread (a thread may own several
+// rings): every step is deterministic.
+class TwoEndpointsOneThread : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MeshOptions o;
+    o.lane_capacity = 8;
+    mesh_ = MakeMesh(o);
+    ASSERT_NE(mesh_, nullptr);
+    for (int i = 0; i < 2; ++i) {
+      auto ring = io::Ring::Create();
+      ASSERT_TRUE(ring.ok()) << ring.status();
+      rings_[i] = std::move(*ring);
+      ASSERT_TRUE(ep(i).Attach(rings_[i].get()).ok());
+    }
+  }
+  void TearDown() override {
+    for (int i = 0; i < 2; ++i) {
+      if (rings_[i] != nullptr) {
+        EXPECT_TRUE(ep(i).Detach().ok());
+      }
+    }
+  }
+  Endpoint& ep(int i) { return mesh_->endpoint(ShardId(i)); }
+
+  std::unique_ptr<Mesh> mesh_;
+  std::unique_ptr<io::Ring> rings_[2];
+};
+
+TEST_F(TwoEndpointsOneThread, EnvelopesArriveAtFlushInFifoOrder) {
+  CountingReceiver r;
+  std::vector<uint64_t> got;
+  struct Recorder : Receiver {
+    std::vector<uint64_t>* got;
+    ShardId* from;
+    void OnEnvelopes(ShardId f, const Envelope* e, size_t n) override {
+      *from = f;
+      for (size_t i = 0; i < n; ++i) got->push_back(e[i].value);
+    }
+    void OnWord(uint32_t, uint64_t) override {}
+  } rec;
+  ShardId from(99);
+  rec.got = &got;
+  rec.from = &from;
+  for (uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(ep(0).Send(ShardId(1), {0, i}).ok());
+  EXPECT_EQ(ep(1).Poll(rec, 100), 0u);  // not published yet
+  ASSERT_TRUE(ep(0).Flush().ok());
+  EXPECT_EQ(ep(1).Poll(rec, 100), 5u);
+  EXPECT_EQ(got, (std::vector<uint64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(from, ShardId(0));
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).enqueued, 5u);
+  EXPECT_EQ(mesh_->Stats(ShardId(1)).dequeued, 5u);
+}
+
+TEST_F(TwoEndpointsOneThread, BackpressureThenRecovery) {
+  CountingReceiver r;
+  int accepted = 0;
+  absl::Status s;
+  while ((s = ep(0).Send(ShardId(1), {0, 1})).ok()) ++accepted;
+  EXPECT_EQ(accepted, 8);  // exactly the lane capacity
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("0->1"));
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).backpressure, 1u);
+  // The full lane was published by the refused Send: nothing is stranded.
+  EXPECT_EQ(ep(1).Poll(r, 100), 8u);
+  EXPECT_TRUE(ep(0).Send(ShardId(1), {0, 2}).ok());
+  ASSERT_TRUE(ep(0).Flush().ok());
+  EXPECT_EQ(ep(1).Poll(r, 100), 1u);
+  EXPECT_EQ(r.received.load(), 9u);
+}
+
+TEST_F(TwoEndpointsOneThread, PollHonoursItsBudget) {
+  CountingReceiver r;
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(ep(0).Send(ShardId(1), {}).ok());
+  ASSERT_TRUE(ep(0).Flush().ok());
+  EXPECT_EQ(ep(1).Poll(r, 4), 4u);
+  EXPECT_EQ(ep(1).Poll(r, 4), 2u);
+}
+
+TEST_F(TwoEndpointsOneThread, SendToSelf) {
+  CountingReceiver r;
+  ASSERT_TRUE(ep(0).Send(ShardId(0), {0, 42}).ok());
+  ASSERT_TRUE(ep(0).Flush().ok());
+  EXPECT_EQ(ep(0).Poll(r, 10), 1u);
+  EXPECT_EQ(r.last_value.load(), 42u);
+}
+
+TEST_F(TwoEndpointsOneThread, RejectsUnknownShards) {
+  EXPECT_EQ(ep(0).Send(ShardId(7), {}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ep(0).SendWord(ShardId(7), 5, 0).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(mesh_->Inject(ShardId(7), {}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(mesh_->Wake(ShardId(7)).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TwoEndpointsOneThread, DirectWordsNeedNoLane) {
+  CountingReceiver r;
+  ASSERT_TRUE(ep(0).SendWord(ShardId(1), 17, 0xabcdef0123456789ull).ok());
+  ASSERT_TRUE(ep(0).Flush().ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    ep(0).Poll(r, 10);  // recycles the word's slot from its CQE
+    return ep(1).Poll(r, 10) != 0 || r.words.load() != 0;
+  }));
+  EXPECT_EQ(r.last_word_tag.load(), 17u);
+  EXPECT_EQ(r.last_word_value.load(), 0xabcdef0123456789ull);
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).words_sent, 1u);
+  EXPECT_EQ(mesh_->Stats(ShardId(1)).words_received, 1u);
+  EXPECT_EQ(ep(0).SendWord(ShardId(1), 0, 0).code(),
+            absl::StatusCode::kInvalidArgument);  // the doorbell's tag
+}
+
+TEST_F(TwoEndpointsOneThread, WordSlotsAreBounded) {
+  MeshOptions o;
+  o.word_slots = 2;
+  auto mesh = MakeMesh(o);
+  auto ring = io::Ring::Create();
+  ASSERT_TRUE(ring.ok());
+  Endpoint& e = mesh->endpoint(ShardId(0));
+  ASSERT_TRUE(e.Attach(ring->get()).ok());
+  EXPECT_TRUE(e.SendWord(ShardId(0), 3, 1).ok());
+  EXPECT_TRUE(e.SendWord(ShardId(0), 3, 2).ok());
+  EXPECT_EQ(e.SendWord(ShardId(0), 3, 3).code(),
+            absl::StatusCode::kResourceExhausted);
+  CountingReceiver r;
+  ASSERT_TRUE(e.Flush().ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    e.Poll(r, 10);
+    return r.words.load() == 2 && e.SendWord(ShardId(0), 3, 4).ok();
+  }));
+  EXPECT_TRUE(e.Detach().ok());  // waits for the last word's CQE
+}
+
+TEST_F(TwoEndpointsOneThread, AWordToADetachedShardIsUnavailable) {
+  ASSERT_TRUE(ep(1).Detach().ok());
+  rings_[1].reset();
+  EXPECT_EQ(ep(0).SendWord(ShardId(1), 5, 0).code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(TwoEndpointsOneThread, AttachIsCheckedAndOnce) {
+  auto ring = io::Ring::Create();
+  ASSERT_TRUE(ring.ok());
+  EXPECT_EQ(ep(0).Attach(ring->get()).code(),
+            absl::StatusCode::kFailedPrecondition);  // already attached
+  MeshOptions o;
+  auto mesh = MakeMesh(o);
+  absl::Status off_thread;
+  std::thread other(
+      [&] { off_thread = mesh->endpoint(ShardId(0)).Attach(ring->get()); });
+  other.join();
+  EXPECT_EQ(off_thread.code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Every shard sends to every shard (itself included); each (source, target)
+// stream must arrive complete, in order and uncorrupted.
+TEST(MeshThreadsTest, AllToAllMillionEnvelopesWithChecksums) {
+  constexpr uint32_t kShards = 3;
+  constexpr uint64_t kPerPair = 120'000;  // 9 pairs: 1.08 M envelopes
+  MeshOptions o;
+  o.num_shards = kShards;
+  o.lane_capacity = 256;
+  auto mesh = MakeMesh(o);
+
+  struct Checker : Receiver {
+    ShardId self{0};
+    uint64_t next[kShards] = {};
+    std::atomic<uint64_t> received{0};
+    std::atomic<bool> ok{true};
+    void OnEnvelopes(ShardId from, const Envelope* e, size_t n) override {
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t seq = e[i].tag;
+        if (seq != next[from.value()] ||
+            e[i].value != Checksum(from.value(), self.value(), seq)) {
+          ok = false;
+        }
+        ++next[from.value()];
+      }
+      received.fetch_add(n);
+    }
+    void OnWord(uint32_t, uint64_t) override {}
+  };
+  Checker checkers[kShards];
+  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<ShardThread>> shards;
+  for (uint32_t s = 0; s < kShards; ++s) {
+    checkers[s].self = ShardId(s);
+    shards.push_back(std::make_unique<ShardThread>(
+        *mesh, ShardId(s), [&, s](Endpoint& ep) {
+          uint64_t seq[kShards] = {};
+          for (bool more = true; more;) {
+            more = false;
+            for (uint32_t t = 0; t < kShards; ++t) {
+              while (seq[t] < kPerPair &&
+                     ep.Send(ShardId(t), {seq[t], Checksum(s, t, seq[t])})
+                         .ok()) {
+                ++seq[t];
+              }
+              more |= seq[t] < kPerPair;
+            }
+            (void)ep.Flush();
+            ep.Poll(checkers[s], 1024);
+          }
+          RunLoop(ep, checkers[s], stop);
+        }));
+  }
+  EXPECT_TRUE(WaitUntil([&] {
+    for (const Checker& c : checkers) {
+      if (c.received.load() < kShards * kPerPair) return false;
+    }
+    return true;
+  }));
+  stop = true;
+  for (uint32_t s = 0; s < kShards; ++s) ASSERT_TRUE(mesh->Wake(ShardId(s)).ok());
+  for (auto& t : shards) EXPECT_TRUE(t->Join().ok());
+  for (const Checker& c : checkers) {
+    EXPECT_TRUE(c.ok.load());
+    EXPECT_EQ(c.received.load(), kShards * kPerPair);
+  }
+  const TransportStats total = mesh->TotalStats();
+  EXPECT_EQ(total.enqueued, kShards * kShards * kPerPair);
+  EXPECT_EQ(total.dequeued, kShards * kShards * kPerPair);
+  EXPECT_EQ(total.cq_dropped, 0u);
+}
+
+// The test thread is shard 0 (a producer with its own ring); shard 1 runs the
+// ordinary loop and parks when idle.
+class ProducerAndSleeper : public ::testing::Test {
+ protected:
+  void Start(MeshOptions o = {}) {
+    mesh_ = MakeMesh(o);
+    auto ring = io::Ring::Create();
+    ASSERT_TRUE(ring.ok());
+    ring_ = std::move(*ring);
+    ASSERT_TRUE(producer().Attach(ring_.get()).ok());
+    target_ = std::make_unique<ShardThread>(
+        *mesh_, ShardId(1),
+        [this](Endpoint& ep) { RunLoop(ep, receiver_, stop_); });
+    tid_ = target_->WaitAttached();
+  }
+  void TearDown() override {
+    stop_ = true;
+    if (mesh_ != nullptr) {
+      EXPECT_TRUE(mesh_->Wake(ShardId(1)).ok());
+      EXPECT_TRUE(target_->Join().ok());
+      EXPECT_TRUE(producer().Detach().ok());
+    }
+  }
+  Endpoint& producer() { return mesh_->endpoint(ShardId(0)); }
+  // Waits until shard 1 has gone to sleep `n` times and is blocked in the
+  // kernel now.
+  void WaitAsleep(uint64_t n) {
+    ASSERT_TRUE(WaitUntil([&] {
+      return mesh_->Stats(ShardId(1)).sleeps >= n && ThreadIsSleeping(tid_);
+    }));
+  }
+
+  std::unique_ptr<Mesh> mesh_;
+  std::unique_ptr<io::Ring> ring_;
+  CountingReceiver receiver_;
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<ShardThread> target_;
+  pid_t tid_ = 0;
+};
+
+TEST_F(ProducerAndSleeper, ASleepingTargetWakesOnOneMessageWithOneDoorbell) {
+  Start();
+  WaitAsleep(1);
+  ASSERT_TRUE(producer().Send(ShardId(1), {0, 7}).ok());
+  ASSERT_TRUE(producer().Flush().ok());
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).doorbells_sent, 1u);
+  ASSERT_TRUE(WaitUntil([&] { return receiver_.received.load() == 1; }));
+  EXPECT_EQ(receiver_.last_value.load(), 7u);
+
+  // Asleep again: again exactly one doorbell, however many envelopes.
+  WaitAsleep(2);
+  for (uint64_t i = 0; i < 10; ++i) {
+    ASSERT_TRUE(producer().Send(ShardId(1), {0, i}).ok());
+  }
+  ASSERT_TRUE(producer().Flush().ok());
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).doorbells_sent, 2u);
+  ASSERT_TRUE(WaitUntil([&] { return receiver_.received.load() == 11; }));
+}
+
+TEST_F(ProducerAndSleeper, AFailedDoorbellIsReRungAndTheMessageArrives) {
+  Start();
+  WaitAsleep(1);
+  producer().FailNextDoorbellsForTest(1);
+  ASSERT_TRUE(producer().Send(ShardId(1), {0, 5}).ok());
+  ASSERT_TRUE(producer().Flush().ok());
+  // The kernel failed that MSG_RING at submit; the target still sleeps.
+  EXPECT_EQ(receiver_.received.load(), 0u);
+  EXPECT_TRUE(ThreadIsSleeping(tid_));
+  CountingReceiver mine;
+  ASSERT_TRUE(WaitUntil([&] {
+    producer().Poll(mine, 16);  // reaps the error CQE, which re-rings
+    (void)producer().Flush();   // submits the new doorbell
+    return receiver_.received.load() == 1;
+  }));
+  const TransportStats s = mesh_->Stats(ShardId(0));
+  EXPECT_EQ(s.doorbell_failures, 1u);
+  EXPECT_EQ(s.doorbells_sent, 2u);
+}
+
+// A producer that met a full lane parks; the consumer's drain must wake it
+// (a lost "room again" wake would leave it asleep with work to send).
+TEST(MeshThreadsTest, AProducerParkedOnAFullLaneIsWokenWhenRoomFrees) {
+  MeshOptions o;
+  o.lane_capacity = 8;
+  o.idle_spin = absl::ZeroDuration();
+  auto mesh = MakeMesh(o);
+  constexpr uint64_t kCount = 1000;
+  std::atomic<uint64_t> sent{0};
+  ShardThread producer(*mesh, ShardId(0), [&](Endpoint& ep) {
+    CountingReceiver none;
+    while (sent.load() < kCount) {
+      while (sent.load() < kCount && ep.Send(ShardId(1), {0, sent.load()}).ok()) {
+        sent.fetch_add(1);
+      }
+      const size_t handled = ep.Poll(none, 16);
+      (void)ep.Flush();
+      // Blocked and idle: sleep until the consumer rings "room again". (A
+      // non-zero Poll may be that very wake request: retry before parking.)
+      if (handled == 0 && sent.load() < kCount) (void)ep.Park();
+    }
+    (void)ep.Flush();
+  });
+  const pid_t tid = producer.WaitAttached();
+  auto ring = io::Ring::Create();
+  ASSERT_TRUE(ring.ok());
+  Endpoint& consumer = mesh->endpoint(ShardId(1));
+  ASSERT_TRUE(consumer.Attach(ring->get()).ok());
+  // The producer fills the lane and goes to sleep in the kernel.
+  ASSERT_TRUE(WaitUntil([&] {
+    return mesh->Stats(ShardId(0)).sleeps >= 1 && ThreadIsSleeping(tid);
+  }));
+  EXPECT_EQ(sent.load(), 8u);
+  CountingReceiver r;
+  ASSERT_TRUE(WaitUntil([&] {
+    consumer.Poll(r, 4);  // small batches: many "room again" wakes
+    (void)consumer.Flush();
+    return r.received.load() == kCount;
+  }));
+  EXPECT_TRUE(producer.Join().ok());
+  EXPECT_GE(mesh->Stats(ShardId(1)).doorbells_sent, 1u);
+  EXPECT_GE(mesh->Stats(ShardId(0)).backpressure, 1u);
+  EXPECT_TRUE(consumer.Detach().ok());
+}
+
+TEST(MeshThreadsTest, ABusyTargetCostsNoDoorbells) {
+  MeshOptions o;
+  auto mesh = MakeMesh(o);
+  std::atomic<bool> stop{false};
+  CountingReceiver receiver;
+  // A target that polls and never parks: it never raises `sleeping`.
+  ShardThread target(*mesh, ShardId(1), [&](Endpoint& ep) {
+    while (!stop.load()) {
+      if (ep.Poll(receiver, 1024) == 0) std::this_thread::yield();
+    }
+  });
+  target.WaitAttached();
+  auto ring = io::Ring::Create();
+  ASSERT_TRUE(ring.ok());
+  Endpoint& producer = mesh->endpoint(ShardId(0));
+  ASSERT_TRUE(producer.Attach(ring->get()).ok());
+  constexpr int kBatches = 1000;
+  for (int b = 0; b < kBatches; ++b) {
+    for (int i = 0; i < 10; ++i) {
+      while (!producer.Send(ShardId(1), {0, 1}).ok()) std::this_thread::yield();
+    }
+    ASSERT_TRUE(producer.Flush().ok());
+  }
+  ASSERT_TRUE(WaitUntil([&] { return receiver.received.load() == 10 * kBatches; }));
+  stop = true;
+  EXPECT_TRUE(target.Join().ok());
+  const TransportStats s = mesh->Stats(ShardId(0));
+  EXPECT_EQ(s.doorbells_sent, 0u);
+  EXPECT_GE(s.doorbells_suppressed, static_cast<uint64_t>(kBatches));
+  EXPECT_TRUE(producer.Detach().ok());
+}
+
+TEST(MeshThreadsTest, IdleShardsSleepInTheKernel) {
+  MeshOptions o;
+  auto mesh = MakeMesh(o);
+  std::atomic<bool> stop{false};
+  CountingReceiver r0, r1;
+  ShardThread s0(*mesh, ShardId(0), [&](Endpoint& ep) { RunLoop(ep, r0, stop); });
+  ShardThread s1(*mesh, ShardId(1), [&](Endpoint& ep) { RunLoop(ep, r1, stop); });
+  const pid_t t0 = s0.WaitAttached(), t1 = s1.WaitAttached();
+  EXPECT_TRUE(WaitUntil([&] {
+    return mesh->TotalStats().sleeps >= 2 && ThreadIsSleeping(t0) &&
+           ThreadIsSleeping(t1);
+  }));
+  stop = true;
+  ASSERT_TRUE(mesh->Wake(ShardId(0)).ok());
+  ASSERT_TRUE(mesh->Wake(ShardId(1)).ok());
+  EXPECT_TRUE(s0.Join().ok());
+  EXPECT_TRUE(s1.Join().ok());
+}
+
+class ForeignInboxTest : public ::testing::TestWithParam<ForeignWake> {};
+
+TEST_P(ForeignInboxTest, EightForeignThreadsIntoOneSleepingShard) {
+  MeshOptions o;
+  o.num_shards = 1;
+  o.inbox_capacity = 64;  // small, so producers meet backpressure
+  o.foreign_wake = GetParam();
+  auto mesh = MakeMesh(o);
+  constexpr int kThreads = 8;
+  constexpr uint64_t kPerThread = 20'000;
+  struct Checker : Receiver {
+    uint64_t next[kThreads] = {};
+    std::atomic<uint64_t> received{0};
+    std::atomic<bool> ok{true};
+    void OnEnvelopes(ShardId from, const Envelope* e, size_t n) override {
+      for (size_t i = 0; i < n; ++i) {
+        if (from != kForeignShard || e[i].value != next[e[i].tag]) ok = false;
+        ++next[e[i].tag];
+      }
+      received.fetch_add(n);
+    }
+    void OnWord(uint32_t, uint64_t) override {}
+  } checker;
+  std::atomic<bool> stop{false};
+  ShardThread shard(*mesh, ShardId(0),
+                    [&](Endpoint& ep) { RunLoop(ep, checker, stop); });
+  const pid_t tid = shard.WaitAttached();
+  if (GetParam() == ForeignWake::kSendMsgRing) {
+    // Attach refuses kSendMsgRing on kernels without it.
+    absl::Status attached = absl::OkStatus();
+    if (!WaitUntil([&] { return mesh->TotalStats().sleeps >= 1; },
+                   absl::Seconds(5))) {
+      stop = true;
+      attached = shard.Join();
+      if (attached.code() == absl::StatusCode::kUnimplemented) {
+        GTEST_SKIP() << attached;
+      }
+    }
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    return mesh->TotalStats().sleeps >= 1 && ThreadIsSleeping(tid);
+  }));
+  std::atomic<uint64_t> refused{0};
+  std::vector<std::thread> foreign;
+  for (int t = 0; t < kThreads; ++t) {
+    foreign.emplace_back([&, t] {
+      for (uint64_t i = 0; i < kPerThread;) {
+        absl::Status s = mesh->Inject(ShardId(0), {static_cast<uint64_t>(t), i});
+        if (s.ok()) {
+          ++i;
+        } else {
+          ASSERT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+          refused.fetch_add(1);
+          std::this_thread::yield();
+        }
+      }
+    });
+  }
+  for (auto& t : foreign) t.join();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return checker.received.load() == kThreads * kPerThread; }));
+  stop = true;
+  ASSERT_TRUE(mesh->Wake(ShardId(0)).ok());
+  EXPECT_TRUE(shard.Join().ok());  // Detach cancels an armed eventfd read
+  EXPECT_TRUE(checker.ok.load());
+  const TransportStats s = mesh->TotalStats();
+  EXPECT_EQ(s.inbox_enqueued, kThreads * kPerThread);
+  EXPECT_EQ(s.inbox_backpressure, refused.load());
+  EXPECT_GE(s.foreign_wakes, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Wakes, ForeignInboxTest,
+                         ::testing::Values(ForeignWake::kSendMsgRing,
+                                           ForeignWake::kEventfd),
+                         [](const auto& info) {
+                           return info.param == ForeignWake::kEventfd
+                                      ? std::string("Eventfd")
+                                      : std::string("SendMsgRing");
+                         });
+
+}  // namespace
+}  // namespace ringactor::transport

@@ -1,0 +1,488 @@
+#include "transport/endpoint.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "io/status.h"
+#include "transport/mesh.h"
+
+namespace ringactor::transport {
+namespace {
+
+constexpr uint32_t kDoorbellTag = 0;
+// Times a rejected direct word is re-sent before it counts as lost.
+constexpr int kWordRetries = 3;
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace
+
+// A doorbell from this shard to one target. Sent with CQE_SKIP_SUCCESS, so
+// the only CQE it ever gets is a failure, and that re-rings.
+class Endpoint::DoorbellOp final : public io::Completion {
+ public:
+  DoorbellOp(Endpoint* ep, uint32_t target) : ep_(ep), target_(target) {}
+  void OnComplete(int32_t res, uint32_t) noexcept override {
+    if (res >= 0) return;
+    ep_->stats_.doorbell_failures.Add(1);
+    ep_->RingDoorbell(target_);
+  }
+
+ private:
+  Endpoint* const ep_;
+  const uint32_t target_;
+};
+
+// One direct word in flight; returns to the pool when its CQE arrives.
+class Endpoint::WordOp final : public io::Completion {
+ public:
+  explicit WordOp(Endpoint* ep) : ep_(ep) {}
+  void OnComplete(int32_t res, uint32_t) noexcept override {
+    if (res < 0) {
+      ep_->stats_.word_failures.Add(1);
+      if (++attempts_ <= kWordRetries && ep_->PrepareWord(this).ok()) return;
+      ep_->stats_.words_lost.Add(1);
+    }
+    ep_->free_word_ops_.push_back(this);
+  }
+  void Set(uint32_t to, uint32_t tag, uint64_t value) {
+    to_ = to;
+    tag_ = tag;
+    value_ = value;
+    attempts_ = 0;
+  }
+  uint32_t to() const { return to_; }
+  uint32_t tag() const { return tag_; }
+  uint64_t value() const { return value_; }
+
+ private:
+  Endpoint* const ep_;
+  uint32_t to_ = 0;
+  uint32_t tag_ = 0;
+  uint64_t value_ = 0;
+  int attempts_ = 0;
+};
+
+// The eventfd read a shard keeps armed in ForeignWake::kEventfd mode. Its
+// buffer is handed to the kernel, so Detach cancels it and waits for the CQE.
+class Endpoint::EventfdReadOp final : public io::Completion {
+ public:
+  explicit EventfdReadOp(Endpoint* ep) : ep_(ep) {}
+  void OnComplete(int32_t res, uint32_t) noexcept override {
+    armed_ = false;
+    if (!stopping_) (void)ep_->ArmEventfd();
+  }
+  uint64_t* buffer() { return &buffer_; }
+  bool armed() const { return armed_; }
+  void set_armed() { armed_ = true; }
+  void set_stopping() { stopping_ = true; }
+  void Reset() { stopping_ = false; }
+
+ private:
+  Endpoint* const ep_;
+  uint64_t buffer_ = 0;
+  bool armed_ = false;
+  bool stopping_ = false;
+};
+
+Endpoint::Endpoint(Mesh& mesh, ShardId id)
+    : mesh_(mesh),
+      id_(id),
+      idle_spin_(mesh.options().idle_spin),
+      inbox_(mesh.options().inbox_capacity) {
+  const uint32_t n = mesh.num_shards();
+  out_.resize(n);
+  in_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    out_[i] = &mesh.lane(id.value(), i);
+    in_[i] = &mesh.lane(i, id.value());
+    doorbells_.push_back(std::make_unique<DoorbellOp>(this, i));
+  }
+  is_dirty_.assign(n, 0);
+  dirty_.reserve(n);
+  for (uint32_t i = 0; i < mesh.options().word_slots; ++i) {
+    word_ops_.push_back(std::make_unique<WordOp>(this));
+    free_word_ops_.push_back(word_ops_.back().get());
+  }
+}
+
+Endpoint::~Endpoint() {
+  // By the Mesh contract no thread can reach this endpoint any more.
+  const int efd = wake_eventfd_.load(std::memory_order_acquire);
+  if (efd >= 0) close(efd);
+}
+
+absl::Status Endpoint::Attach(io::Ring* ring) {
+  if (ring == nullptr || !ring->OnOwnerThread()) {
+    return absl::FailedPreconditionError(
+        "Endpoint::Attach must run on the thread that owns the ring");
+  }
+  if (ring_ != nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("shard ", id_.value(), " is already attached"));
+  }
+  const ForeignWake mode = mesh_.options().foreign_wake;
+  const bool ringless = ring->features().send_msg_ring_without_ring;
+  if (mode == ForeignWake::kSendMsgRing && !ringless) {
+    return absl::UnimplementedError(
+        "ForeignWake::kSendMsgRing needs IORING_REGISTER_SEND_MSG_RING "
+        "(Linux 6.13+); use kAuto or kEventfd");
+  }
+  ring_ = ring;
+  if (mode == ForeignWake::kEventfd ||
+      (mode == ForeignWake::kAuto && !ringless)) {
+    // The eventfd lives as long as the endpoint, not the attachment: a
+    // foreign waker may write to it at any moment, so it is never closed
+    // while the mesh can still be reached (see ~Endpoint).
+    if (wake_eventfd_.load(std::memory_order_acquire) < 0) {
+      const int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (efd < 0) {
+        ring_ = nullptr;
+        return io::ErrnoToStatus(errno, "eventfd");
+      }
+      wake_eventfd_.store(efd, std::memory_order_release);
+    }
+    if (eventfd_read_ == nullptr) {
+      eventfd_read_ = std::make_unique<EventfdReadOp>(this);
+    }
+    eventfd_read_->Reset();
+    absl::Status s = ArmEventfd();
+    if (s.ok()) s = ring_->Submit();
+    if (!s.ok()) {
+      ring_ = nullptr;
+      return s;
+    }
+  }
+  ring_fd_.store(ring->fd(), std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status Endpoint::ArmEventfd() {
+  absl::Status s = ring_->PrepareRead(
+      wake_eventfd_.load(std::memory_order_relaxed), eventfd_read_->buffer(),
+      sizeof(uint64_t), 0, eventfd_read_.get());
+  if (s.ok()) eventfd_read_->set_armed();
+  return s;
+}
+
+absl::Status Endpoint::Detach() {
+  if (ring_ == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("shard ", id_.value(), " is not attached"));
+  }
+  if (!ring_->OnOwnerThread()) {
+    return absl::FailedPreconditionError(
+        "Endpoint::Detach must run on the ring's owning thread");
+  }
+  ring_fd_.store(-1, std::memory_order_release);
+  absl::Status status = Flush();
+  if (eventfd_read_ != nullptr && eventfd_read_->armed()) {
+    eventfd_read_->set_stopping();
+    absl::Status s = ring_->PrepareCancel(eventfd_read_.get(), nullptr);
+    if (status.ok()) status = s;
+  }
+  // Wait for the cancelled read and every in-flight word to post its CQE.
+  // Cancellation completes promptly; the deadline only guards against a
+  // kernel that never answers.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while ((eventfd_read_ != nullptr && eventfd_read_->armed()) ||
+         free_word_ops_.size() != word_ops_.size()) {
+    if (absl::Now() > deadline) {
+      status = absl::DeadlineExceededError(absl::StrCat(
+          "shard ", id_.value(), ": in-flight operations did not complete"));
+      break;
+    }
+    absl::Status s = ring_->SubmitAndWait(absl::Milliseconds(100));
+    if (!s.ok() && status.ok()) status = s;
+    ReapRing();
+  }
+  ring_ = nullptr;
+  return status;
+}
+
+absl::Status Endpoint::SendSlow(ShardId to, const Envelope& e) {
+  const uint32_t t = to.value();
+  if (t >= out_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no shard ", t, " in a mesh of ", out_.size()));
+  }
+  // The lane is full. Publish what we have so the consumer can drain it, then
+  // look once more; the caller retries after polling if it is still full.
+  Lane& lane = *out_[t];
+  if (lane.HasUnpublished()) {
+    absl::Status s = Flush();
+    if (!s.ok()) return s;
+  }
+  if (lane.TryPush(e)) {
+    if (!is_dirty_[t]) MarkDirty(t);
+    return absl::OkStatus();
+  }
+  // Still full: ask the consumer for a doorbell when it frees room, then look
+  // once more (the consumer may have drained between the two checks).
+  lane.MarkProducerWaiting();
+  if (lane.TryPush(e)) {
+    if (!is_dirty_[t]) MarkDirty(t);
+    return absl::OkStatus();
+  }
+  stats_.backpressure.Add(1);
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "lane ", id_.value(), "->", t, " is full (", lane.capacity(),
+      " envelopes)"));
+}
+
+absl::Status Endpoint::SendWord(ShardId to, uint32_t tag, uint64_t value) {
+  if (to.value() >= out_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no shard ", to.value(), " in a mesh of ", out_.size()));
+  }
+  if (tag < kFirstUserWordTag || tag > kLastUserWordTag) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("word tag ", tag, " outside [", kFirstUserWordTag, ", ",
+                     kLastUserWordTag, "]"));
+  }
+  if (free_word_ops_.empty()) {
+    stats_.backpressure.Add(1);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("shard ", id_.value(), " has ", word_ops_.size(),
+                     " direct words in flight"));
+  }
+  WordOp* op = free_word_ops_.back();
+  op->Set(to.value(), tag, value);
+  absl::Status s = PrepareWord(op);
+  if (!s.ok()) return s;
+  free_word_ops_.pop_back();
+  stats_.words_sent.Add(1);
+  return absl::OkStatus();
+}
+
+absl::Status Endpoint::PrepareWord(WordOp* op) {
+  const int fd =
+      mesh_.endpoint(ShardId(op->to())).ring_fd_.load(std::memory_order_acquire);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("shard ", op->to(), " is not attached"));
+  }
+  return ring_->PrepareSendWord(fd, op->tag(), op->value(), op,
+                                /*skip_success=*/false);
+}
+
+void Endpoint::RingDoorbell(uint32_t target) {
+  int fd = mesh_.endpoint(ShardId(target)).ring_fd_.load(
+      std::memory_order_acquire);
+  if (fd < 0) return;  // detached: nobody sleeps there
+  if (fail_doorbells_for_test_ > 0) {
+    --fail_doorbells_for_test_;
+    fd = -1;  // the kernel fails the SQE with -EBADF
+  }
+  if (!ring_->PrepareSendWord(fd, kDoorbellTag, id_.value(),
+                              doorbells_[target].get(), /*skip_success=*/true)
+           .ok()) {
+    doorbell_retry_.push_back(target);  // SQ full: ring at the next Flush
+    return;
+  }
+  stats_.doorbells_sent.Add(1);
+}
+
+void Endpoint::WakeShard(uint32_t t) {
+  std::atomic<bool>& sleeping = mesh_.endpoint(ShardId(t)).sleeping_;
+  if (sleeping.load(std::memory_order_seq_cst) &&
+      sleeping.exchange(false, std::memory_order_acq_rel)) {
+    RingDoorbell(t);
+  } else {
+    stats_.doorbells_suppressed.Add(1);
+  }
+}
+
+absl::Status Endpoint::Flush() {
+  if (!doorbell_retry_.empty()) {
+    std::vector<uint32_t> retry;
+    retry.swap(doorbell_retry_);
+    for (uint32_t t : retry) RingDoorbell(t);
+  }
+  if (!dirty_.empty()) {
+    uint64_t published = 0;
+    for (uint32_t t : dirty_) published += out_[t]->Publish();
+    stats_.enqueued.Add(published);
+    // Publish (a seq_cst store) then this seq_cst load, against Park()'s
+    // seq_cst store of `sleeping` then seq_cst loads of the tails: in the
+    // single total order either the target sees our tail or we see its flag.
+    for (uint32_t t : dirty_) {
+      is_dirty_[t] = 0;
+      WakeShard(t);
+    }
+    dirty_.clear();
+  }
+  if (ring_->pending_sqes() == 0) return absl::OkStatus();
+  return ring_->Submit();
+}
+
+void Endpoint::OnWord(uint32_t tag, uint64_t value) noexcept {
+  if (tag == kDoorbellTag) return;  // its only job was to wake us
+  if (receiver_ == nullptr) {
+    stats_.words_lost.Add(1);  // arrived while detaching
+    return;
+  }
+  stats_.words_received.Add(1);
+  receiver_->OnWord(tag, value);
+}
+
+size_t Endpoint::ReapRing() {
+  const size_t n = ring_->Reap(this);
+  stats_.cq_overflows.Set(ring_->cq_overflow_events());
+  stats_.cq_dropped.Set(ring_->cq_dropped());
+  return n;
+}
+
+size_t Endpoint::DrainInbox(Receiver& r, size_t budget) {
+  constexpr size_t kBatch = 64;
+  Envelope batch[kBatch];
+  size_t total = 0;
+  while (total < budget) {
+    size_t k = 0;
+    inbox_.Drain(std::min(kBatch, budget - total),
+                 [&](const Envelope& e) { batch[k++] = e; });
+    if (k == 0) break;
+    r.OnEnvelopes(kForeignShard, batch, k);
+    total += k;
+  }
+  return total;
+}
+
+size_t Endpoint::Poll(Receiver& r, size_t budget) {
+  receiver_ = &r;
+  // A consumed wake request counts as handled work, so the caller's loop
+  // re-checks whatever the waker wanted it to notice before parking again.
+  size_t handled = 0;
+  if (wake_requested_.load(std::memory_order_relaxed) &&
+      wake_requested_.exchange(false, std::memory_order_acquire)) {
+    handled = 1;
+  }
+  if (ring_->HasPendingWork()) handled += ReapRing();
+  size_t envelopes = DrainInbox(r, budget);
+  const uint32_t n = static_cast<uint32_t>(in_.size());
+  for (uint32_t k = 0; k < n && envelopes < budget; ++k) {
+    const uint32_t src = (next_source_ + k) % n;
+    Lane& lane = *in_[src];
+    const size_t drained =
+        lane.Drain(budget - envelopes, [&](const Envelope* e, size_t count) {
+          r.OnEnvelopes(ShardId(src), e, count);
+        });
+    // A producer that met this lane full may be parked, or about to park:
+    // post a wake request (which its pre-sleep re-check sees) and ring it.
+    if (drained != 0 && lane.TakeProducerWaiting()) {
+      mesh_.endpoint(ShardId(src))
+          .wake_requested_.store(true, std::memory_order_seq_cst);
+      WakeShard(src);
+    }
+    envelopes += drained;
+  }
+  next_source_ = (next_source_ + 1) % n;
+  if (envelopes != 0) stats_.dequeued.Add(envelopes);
+  receiver_ = nullptr;
+  return handled + envelopes;
+}
+
+bool Endpoint::HasWork() const {
+  // Cheapest and likeliest first: lane tails, then the inbox, then the ring.
+  for (const Lane* lane : in_) {
+    if (lane->HasPublished()) return true;
+  }
+  return inbox_.HasWork() ||
+         wake_requested_.load(std::memory_order_seq_cst) ||
+         ring_->HasPendingWork();
+}
+
+absl::Status Endpoint::Park(absl::Duration max_sleep) {
+  absl::Status s = Flush();
+  if (!s.ok()) return s;
+  if (HasWork()) return absl::OkStatus();
+  const absl::Duration spin = std::min(idle_spin_, max_sleep);
+  if (spin > absl::ZeroDuration()) {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point until =
+        Clock::now() + absl::ToChronoNanoseconds(spin);
+    for (uint32_t i = 1;; ++i) {
+      if (HasWork()) return absl::OkStatus();
+      CpuRelax();
+      if ((i & 31) == 0 && Clock::now() >= until) break;
+    }
+  }
+  // seq_cst store, then HasWork()'s seq_cst loads: pairs with Flush() and
+  // WakeFromForeign(), which publish with seq_cst stores and then load this.
+  sleeping_.store(true, std::memory_order_seq_cst);
+  if (HasWork()) {
+    sleeping_.store(false, std::memory_order_relaxed);
+    return absl::OkStatus();
+  }
+  stats_.sleeps.Add(1);
+  s = ring_->SubmitAndWait(max_sleep - spin);
+  sleeping_.store(false, std::memory_order_relaxed);
+  return s;
+}
+
+absl::Status Endpoint::RequestWake() {
+  wake_requested_.store(true, std::memory_order_seq_cst);
+  return WakeFromForeign();
+}
+
+absl::Status Endpoint::WakeFromForeign() {
+  // The caller's seq_cst store (inbox cell or wake request) precedes this
+  // seq_cst load; see Park().
+  if (!sleeping_.load(std::memory_order_seq_cst) ||
+      !sleeping_.exchange(false, std::memory_order_acq_rel)) {
+    return absl::OkStatus();
+  }
+  foreign_stats_.foreign_wakes.fetch_add(1, std::memory_order_relaxed);
+  absl::Status s;
+  const int efd = wake_eventfd_.load(std::memory_order_acquire);
+  if (efd >= 0) {
+    const uint64_t one = 1;
+    if (write(efd, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN) {
+      s = io::ErrnoToStatus(errno, "write(eventfd)");
+    }
+  } else {
+    const int fd = ring_fd_.load(std::memory_order_acquire);
+    if (fd < 0) return absl::OkStatus();  // not attached: it will poll first
+    s = io::Ring::SendWordFromAnyThread(fd, kDoorbellTag, 0);
+  }
+  // The wake did not go out: hand the duty to the next producer so the shard
+  // cannot stay asleep over a non-empty inbox.
+  if (!s.ok()) sleeping_.store(true, std::memory_order_release);
+  return s;
+}
+
+TransportStats Endpoint::Stats() const {
+  TransportStats t;
+  t.enqueued = stats_.enqueued.Load();
+  t.dequeued = stats_.dequeued.Load();
+  t.backpressure = stats_.backpressure.Load();
+  t.doorbells_sent = stats_.doorbells_sent.Load();
+  t.doorbells_suppressed = stats_.doorbells_suppressed.Load();
+  t.doorbell_failures = stats_.doorbell_failures.Load();
+  t.words_sent = stats_.words_sent.Load();
+  t.words_received = stats_.words_received.Load();
+  t.word_failures = stats_.word_failures.Load();
+  t.words_lost = stats_.words_lost.Load();
+  t.sleeps = stats_.sleeps.Load();
+  t.cq_overflows = stats_.cq_overflows.Load();
+  t.cq_dropped = stats_.cq_dropped.Load();
+  t.inbox_enqueued =
+      foreign_stats_.inbox_enqueued.load(std::memory_order_relaxed);
+  t.inbox_backpressure =
+      foreign_stats_.inbox_backpressure.load(std::memory_order_relaxed);
+  t.foreign_wakes =
+      foreign_stats_.foreign_wakes.load(std::memory_order_relaxed);
+  return t;
+}
+
+}  // namespace ringactor::transport

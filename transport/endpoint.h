@@ -1,0 +1,206 @@
+// File: transport/endpoint.h
+
+#ifndef RINGACTOR_TRANSPORT_ENDPOINT_H_
+#define RINGACTOR_TRANSPORT_ENDPOINT_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/base/optimization.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "io/ring.h"
+#include "transport/envelope.h"
+#include "transport/inbox.h"
+#include "transport/lane.h"
+#include "transport/options.h"
+#include "transport/shard_id.h"
+#include "transport/stats.h"
+
+namespace ringactor::transport {
+
+class Mesh;
+
+// Receiver
+//
+// What a shard's loop hands to `Endpoint::Poll`: it is given envelopes in
+// batches (per source, in FIFO order) and direct words.
+class Receiver {
+ public:
+  // `from` is the sending shard, or kForeignShard for the foreign inbox.
+  virtual void OnEnvelopes(ShardId from, const Envelope* envelopes,
+                           size_t count) = 0;
+  virtual void OnWord(uint32_t tag, uint64_t value) = 0;
+
+ protected:
+  ~Receiver() = default;
+};
+
+// Endpoint
+//
+// One shard's end of a Mesh: its outgoing lanes (this shard produces), its
+// incoming lanes (this shard consumes), its foreign inbox, and the doorbell
+// protocol that lets it sleep in `io_uring_enter`.
+//
+// Doorbell protocol. Before it blocks, the shard stores `sleeping = true`
+// and re-checks every lane and its inbox. A producer publishes its lane and
+// then loads the target's flag. All four operations are seq_cst (on x86 the
+// two stores are one locked instruction each, the loads are plain), so in
+// their single total order one side always sees the other: no fences, which
+// ThreadSanitizer could not check. Only a producer that flips the flag from
+// true to false rings, with one
+// MSG_RING SQE on its own ring, flushed with its next batched submit. So a
+// busy target costs producers no syscall, a sleeping one costs exactly one
+// doorbell per sleep, and no published envelope can be
+// missed by a target that goes to sleep. A doorbell whose SQE fails is
+// re-rung from its error CQE.
+//
+// Shard-affine: call only on the owning shard's thread, after Attach() and
+// before Detach(). (Foreign threads use Mesh::Inject / Mesh::Wake.)
+class Endpoint : private io::WordSink {
+ public:
+  // Word tags 0 is the doorbell; user tags are in [kFirstUserWordTag,
+  // kLastUserWordTag].
+  static constexpr uint32_t kFirstUserWordTag = 1;
+  static constexpr uint32_t kLastUserWordTag = io::Ring::kMaxWordTag - 1;
+
+  Endpoint(Mesh& mesh, ShardId id);
+  ~Endpoint();
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+
+  ShardId id() const { return id_; }
+
+  // Endpoint::Attach()
+  //
+  // Binds the endpoint to `ring`, which the calling thread must own, and
+  // makes the shard reachable by doorbells. FailedPrecondition when called
+  // off the ring's thread or twice; Unimplemented when ForeignWake::
+  // kSendMsgRing was asked for and the kernel lacks it.
+  absl::Status Attach(io::Ring* ring);
+
+  // Endpoint::Detach()
+  //
+  // Stops being a doorbell target, cancels the armed eventfd read and waits
+  // for every in-flight operation's CQE (invariant 4), then unbinds the ring.
+  // Stop every producer first: a MSG_RING into a ring whose owner thread has
+  // exited is accepted by the kernel and lost.
+  absl::Status Detach();
+
+  // Endpoint::Send()
+  //
+  // Queues `e` for shard `to` (which may be this shard). The envelope becomes
+  // visible at the next Flush()/Park(). ResourceExhausted when the lane is
+  // full even after publishing it: the caller keeps the envelope and retries
+  // later; nothing is dropped. The shard may Park() meanwhile: the consumer
+  // rings it as soon as it frees room in that lane.
+  absl::Status Send(ShardId to, const Envelope& e) {
+    const uint32_t t = to.value();
+    if (ABSL_PREDICT_TRUE(t < out_.size() && out_[t]->TryPush(e))) {
+      if (!is_dirty_[t]) MarkDirty(t);
+      return absl::OkStatus();
+    }
+    return SendSlow(to, e);
+  }
+
+  // Endpoint::SendWord()
+  //
+  // Sends a direct word (`tag`, `value`) to shard `to` inside a MSG_RING CQE,
+  // with no lane: for control messages. Submitted with the next Flush(). A
+  // word the kernel rejects is retried, then counted in `words_lost`.
+  // InvalidArgument for a reserved tag; Unavailable when `to` is detached;
+  // ResourceExhausted when `word_slots` words are in flight.
+  absl::Status SendWord(ShardId to, uint32_t tag, uint64_t value);
+
+  // Endpoint::Flush()
+  //
+  // Publishes every lane written since the last flush, rings the targets
+  // that sleep, and submits every queued SQE in one io_uring_enter.
+  absl::Status Flush();
+
+  // Endpoint::Poll()
+  //
+  // Reaps the ring's CQEs (direct words, doorbells, completions), then hands
+  // `r` up to `budget` envelopes from the inbox and the incoming lanes,
+  // starting at a rotating source so none starves. Returns envelopes + words
+  // + CQEs + consumed wake requests: 0 means there was nothing to do.
+  size_t Poll(Receiver& r, size_t budget);
+
+  // True when something is waiting for Poll(). Cheap; no syscall.
+  bool HasWork() const;
+
+  // Endpoint::Park()
+  //
+  // Flushes, then polls for work for up to `idle_spin`, then sleeps in the
+  // kernel until a doorbell, a CQE or `max_sleep` (absl::InfiniteDuration()
+  // for no limit). Returns when there may be work; the caller then Polls.
+  absl::Status Park(absl::Duration max_sleep = absl::InfiniteDuration());
+
+  // A snapshot of this shard's counters. Thread-safe.
+  TransportStats Stats() const;
+
+  // Makes the next `n` doorbells this endpoint rings fail in the kernel (they
+  // target an invalid fd), to test the re-ring path. Shard-affine.
+  void FailNextDoorbellsForTest(int n) { fail_doorbells_for_test_ = n; }
+
+ private:
+  friend class Mesh;
+  class DoorbellOp;
+  class WordOp;
+  class EventfdReadOp;
+
+  void MarkDirty(uint32_t t) {
+    is_dirty_[t] = 1;
+    dirty_.push_back(t);
+  }
+  absl::Status SendSlow(ShardId to, const Envelope& e);
+  // Rings `t` if it sleeps (at most one doorbell per sleep).
+  void WakeShard(uint32_t t);
+  void RingDoorbell(uint32_t target);
+  absl::Status PrepareWord(WordOp* op);
+  absl::Status ArmEventfd();
+  void OnWord(uint32_t tag, uint64_t value) noexcept override;
+  size_t DrainInbox(Receiver& r, size_t budget);
+  size_t ReapRing();
+  // Called by Mesh for a foreign thread after it enqueued into the inbox.
+  absl::Status WakeFromForeign();
+  // Mesh::Wake: request a wake, then deliver it.
+  absl::Status RequestWake();
+
+  Mesh& mesh_;
+  const ShardId id_;
+  const absl::Duration idle_spin_;
+
+  // -- Shared with other threads --------------------------------------------
+  alignas(kCacheLine) std::atomic<bool> sleeping_{false};
+  std::atomic<int> ring_fd_{-1};     // -1 while detached
+  std::atomic<int> wake_eventfd_{-1};  // >= 0 in eventfd wake mode
+  // Set by Mesh::Wake: makes HasWork() true until the next Poll, so a wake
+  // that races with the shard going to sleep is never lost.
+  std::atomic<bool> wake_requested_{false};
+  Inbox inbox_;
+  internal::ForeignStats foreign_stats_;
+
+  // -- Owner-only -----------------------------------------------------------
+  alignas(kCacheLine) io::Ring* ring_ = nullptr;
+  std::vector<Lane*> out_;  // out_[t]: this shard -> t
+  std::vector<Lane*> in_;   // in_[s]:  s -> this shard
+  std::vector<uint32_t> dirty_;
+  std::vector<uint8_t> is_dirty_;
+  std::vector<uint32_t> doorbell_retry_;  // rings that found the SQ full
+  std::vector<std::unique_ptr<DoorbellOp>> doorbells_;
+  std::vector<std::unique_ptr<WordOp>> word_ops_;
+  std::vector<WordOp*> free_word_ops_;
+  std::unique_ptr<EventfdReadOp> eventfd_read_;
+  Receiver* receiver_ = nullptr;  // set during Poll
+  uint32_t next_source_ = 0;
+  int fail_doorbells_for_test_ = 0;
+  internal::OwnerStats stats_;
+};
+
+}  // namespace ringactor::transport
+
+#endif  // RINGACTOR_TRANSPORT_ENDPOINT_H_
