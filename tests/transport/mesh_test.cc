@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/time/clock.h"
 #include "io/ring.h"
 #include "tests/testing/shard_thread.h"
 
@@ -362,6 +363,23 @@ TEST_F(ProducerAndSleeper, ASleepingTargetWakesOnOneMessageWithOneDoorbell) {
   ASSERT_TRUE(producer().Flush().ok());
   EXPECT_EQ(mesh_->Stats(ShardId(0)).doorbells_sent, 2u);
   ASSERT_TRUE(WaitUntil([&] { return receiver_.received.load() == 11; }));
+}
+
+// The premise is a shard that stays asleep for seconds: the 2 s wait below is
+// what is being tested (no periodic or spurious wake-ups), not a way to
+// synchronize; every step that depends on another thread waits on an event.
+TEST_F(ProducerAndSleeper, ATargetAsleepForSecondsWakesOnOneMessage) {
+  Start();
+  WaitAsleep(1);
+  const uint64_t sleeps = mesh_->Stats(ShardId(1)).sleeps;
+  absl::SleepFor(absl::Seconds(2));  // the premise: asleep for seconds
+  EXPECT_EQ(mesh_->Stats(ShardId(1)).sleeps, sleeps);  // never woke meanwhile
+  EXPECT_TRUE(ThreadIsSleeping(tid_));
+  ASSERT_TRUE(producer().Send(ShardId(1), {0, 99}).ok());
+  ASSERT_TRUE(producer().Flush().ok());
+  ASSERT_TRUE(WaitUntil([&] { return receiver_.received.load() == 1; }));
+  EXPECT_EQ(receiver_.last_value.load(), 99u);
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).doorbells_sent, 1u);
 }
 
 TEST_F(ProducerAndSleeper, AFailedDoorbellIsReRungAndTheMessageArrives) {
