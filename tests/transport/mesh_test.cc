@@ -332,7 +332,7 @@ class ProducerAndSleeper : public ::testing::Test {
   Endpoint& producer() { return mesh_->endpoint(ShardId(0)); }
   // Waits until shard 1 has gone to sleep `n` times and is blocked in the
   // kernel now.
-  void WaitAsleep(uint64_t n) {
+  void WaitUntilParked(uint64_t n) {
     ASSERT_TRUE(WaitUntil([&] {
       return mesh_->Stats(ShardId(1)).sleeps >= n && ThreadIsSleeping(tid_);
     }));
@@ -348,7 +348,7 @@ class ProducerAndSleeper : public ::testing::Test {
 
 TEST_F(ProducerAndSleeper, ASleepingTargetWakesOnOneMessageWithOneDoorbell) {
   Start();
-  WaitAsleep(1);
+  WaitUntilParked(1);
   ASSERT_TRUE(producer().Send(ShardId(1), {0, 7}).ok());
   ASSERT_TRUE(producer().Flush().ok());
   EXPECT_EQ(mesh_->Stats(ShardId(0)).doorbells_sent, 1u);
@@ -356,7 +356,7 @@ TEST_F(ProducerAndSleeper, ASleepingTargetWakesOnOneMessageWithOneDoorbell) {
   EXPECT_EQ(receiver_.last_value.load(), 7u);
 
   // Asleep again: again exactly one doorbell, however many envelopes.
-  WaitAsleep(2);
+  WaitUntilParked(2);
   for (uint64_t i = 0; i < 10; ++i) {
     ASSERT_TRUE(producer().Send(ShardId(1), {0, i}).ok());
   }
@@ -370,7 +370,7 @@ TEST_F(ProducerAndSleeper, ASleepingTargetWakesOnOneMessageWithOneDoorbell) {
 // synchronize; every step that depends on another thread waits on an event.
 TEST_F(ProducerAndSleeper, ATargetAsleepForSecondsWakesOnOneMessage) {
   Start();
-  WaitAsleep(1);
+  WaitUntilParked(1);
   const uint64_t sleeps = mesh_->Stats(ShardId(1)).sleeps;
   absl::SleepFor(absl::Seconds(2));  // the premise: asleep for seconds
   EXPECT_EQ(mesh_->Stats(ShardId(1)).sleeps, sleeps);  // never woke meanwhile
@@ -384,7 +384,7 @@ TEST_F(ProducerAndSleeper, ATargetAsleepForSecondsWakesOnOneMessage) {
 
 TEST_F(ProducerAndSleeper, AFailedDoorbellIsReRungAndTheMessageArrives) {
   Start();
-  WaitAsleep(1);
+  WaitUntilParked(1);
   producer().FailNextDoorbellsForTest(1);
   ASSERT_TRUE(producer().Send(ShardId(1), {0, 5}).ok());
   ASSERT_TRUE(producer().Flush().ok());
