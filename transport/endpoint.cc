@@ -109,6 +109,7 @@ Endpoint::Endpoint(Mesh& mesh, ShardId id)
     doorbells_.push_back(std::make_unique<DoorbellOp>(this, i));
   }
   is_dirty_.assign(n, 0);
+  blocked_.assign(n, 0);
   dirty_.reserve(n);
   for (uint32_t i = 0; i < mesh.options().word_slots; ++i) {
     word_ops_.push_back(std::make_unique<WordOp>(this));
@@ -227,13 +228,11 @@ absl::Status Endpoint::SendSlow(ShardId to, const Envelope& e) {
     if (!is_dirty_[t]) MarkDirty(t);
     return absl::OkStatus();
   }
-  // Still full: ask the consumer for a doorbell when it frees room, then look
-  // once more (the consumer may have drained between the two checks).
-  lane.MarkProducerWaiting();
-  if (lane.TryPush(e)) {
-    if (!is_dirty_[t]) MarkDirty(t);
-    return absl::OkStatus();
-  }
+  // Still full. If the caller parks, Park() asks the consumer for a
+  // room-again doorbell; a caller that keeps retrying costs the consumer
+  // nothing.
+  blocked_[t] = 1;
+  any_blocked_ = true;
   stats_.backpressure.Add(1);
   return absl::ResourceExhaustedError(absl::StrCat(
       "lane ", id_.value(), "->", t, " is full (", lane.capacity(),
@@ -392,6 +391,26 @@ size_t Endpoint::Poll(Receiver& r, size_t budget) {
   return handled + envelopes;
 }
 
+bool Endpoint::MarkFullLanesWaiting() {
+  if (!any_blocked_) return false;
+  bool room = false, still_blocked = false;
+  for (uint32_t t = 0; t < out_.size(); ++t) {
+    if (!blocked_[t]) continue;
+    Lane& lane = *out_[t];
+    if (lane.IsFull()) {
+      lane.MarkProducerWaiting();
+      if (lane.IsFull()) {
+        still_blocked = true;
+        continue;
+      }
+    }
+    blocked_[t] = 0;  // room again: the caller can retry its send
+    room = true;
+  }
+  any_blocked_ = still_blocked;
+  return room;
+}
+
 bool Endpoint::HasWork() const {
   // Cheapest and likeliest first: lane tails, then the inbox, then the ring.
   for (const Lane* lane : in_) {
@@ -417,6 +436,9 @@ absl::Status Endpoint::Park(absl::Duration max_sleep) {
       if ((i & 31) == 0 && Clock::now() >= until) break;
     }
   }
+  // A full outgoing lane is a reason to be woken: ask its consumer for a
+  // room-again doorbell, then look once more (see Lane::MarkProducerWaiting).
+  if (MarkFullLanesWaiting()) return absl::OkStatus();  // room appeared
   // seq_cst store, then HasWork()'s seq_cst loads: pairs with Flush() and
   // WakeFromForeign(), which publish with seq_cst stores and then load this.
   sleeping_.store(true, std::memory_order_seq_cst);

@@ -157,6 +157,10 @@ class Endpoint : private io::WordSink {
     dirty_.push_back(t);
   }
   absl::Status SendSlow(ShardId to, const Envelope& e);
+  // Before sleeping: marks every outgoing lane that refused a Send and is
+  // still full, so its consumer rings us when it frees room. True if one of
+  // them has room now (the caller should retry instead of sleeping).
+  bool MarkFullLanesWaiting();
   // Rings `t` if it sleeps (at most one doorbell per sleep).
   void WakeShard(uint32_t t);
   void RingDoorbell(uint32_t target);
@@ -190,6 +194,8 @@ class Endpoint : private io::WordSink {
   std::vector<Lane*> in_;   // in_[s]:  s -> this shard
   std::vector<uint32_t> dirty_;
   std::vector<uint8_t> is_dirty_;
+  std::vector<uint8_t> blocked_;  // blocked_[t]: a Send to t met a full lane
+  bool any_blocked_ = false;
   std::vector<uint32_t> doorbell_retry_;  // rings that found the SQ full
   std::vector<std::unique_ptr<DoorbellOp>> doorbells_;
   std::vector<std::unique_ptr<WordOp>> word_ops_;

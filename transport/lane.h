@@ -67,9 +67,18 @@ class Lane {
 
   bool HasUnpublished() const { return prod_.tail != prod_.published; }
 
-  // Records that the producer found the lane full and wants a wake when the
-  // consumer frees room. seq_cst store; the caller must try TryPush once more
-  // afterwards (the consumer's seq_cst head store pairs with it).
+  // True when TryPush would fail. Rereads the consumer's head (seq_cst: it
+  // pairs with Drain's head store, see MarkProducerWaiting).
+  bool IsFull() {
+    if (prod_.tail - prod_.head_cache <= prod_.mask) return false;
+    prod_.head_cache = head_.load(std::memory_order_seq_cst);
+    return prod_.tail - prod_.head_cache > prod_.mask;
+  }
+
+  // Records that the producer is about to sleep on this full lane and wants
+  // a wake when the consumer frees room. The caller must check IsFull() once
+  // more afterwards: either it sees the consumer's new head, or the consumer
+  // (seq_cst head store, then seq_cst load of this flag) sees the mark.
   void MarkProducerWaiting() {
     producer_waiting_.store(true, std::memory_order_seq_cst);
   }
