@@ -424,6 +424,11 @@ bool Endpoint::HasWork() const {
 absl::Status Endpoint::Park(absl::Duration max_sleep) {
   absl::Status s = Flush();
   if (!s.ok()) return s;
+  // A full outgoing lane is a reason to be woken: ask its consumer for a
+  // room-again doorbell, then look once more (see Lane::MarkProducerWaiting).
+  // Done before spinning so that room freed during the spin ends it too (the
+  // consumer's wake request is seen by HasWork()).
+  if (MarkFullLanesWaiting()) return absl::OkStatus();  // room appeared
   if (HasWork()) return absl::OkStatus();
   const absl::Duration spin = std::min(idle_spin_, max_sleep);
   if (spin > absl::ZeroDuration()) {
@@ -436,9 +441,6 @@ absl::Status Endpoint::Park(absl::Duration max_sleep) {
       if ((i & 31) == 0 && Clock::now() >= until) break;
     }
   }
-  // A full outgoing lane is a reason to be woken: ask its consumer for a
-  // room-again doorbell, then look once more (see Lane::MarkProducerWaiting).
-  if (MarkFullLanesWaiting()) return absl::OkStatus();  // room appeared
   // seq_cst store, then HasWork()'s seq_cst loads: pairs with Flush() and
   // WakeFromForeign(), which publish with seq_cst stores and then load this.
   sleeping_.store(true, std::memory_order_seq_cst);

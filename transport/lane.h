@@ -43,10 +43,7 @@ class Lane {
 
   // Appends `e` without publishing it. False when the lane is full.
   bool TryPush(const Envelope& e) {
-    if (prod_.tail - prod_.head_cache > prod_.mask) {
-      prod_.head_cache = head_.load(std::memory_order_acquire);
-      if (prod_.tail - prod_.head_cache > prod_.mask) return false;
-    }
+    if (IsFull()) return false;
     prod_.slots[prod_.tail & prod_.mask] = e;
     ++prod_.tail;
     return true;
