@@ -24,3 +24,10 @@ TRANSPORT_USERS = [
     "//bench:__subpackages__",
     "//examples:__subpackages__",
 ]
+SCHEDULER_USERS = [
+    "//actors:__subpackages__",
+    "//tests:__subpackages__",
+    "//bench:__subpackages__",
+    "//examples:__subpackages__",
+]
+ACTORS_USERS = ["//visibility:public"]

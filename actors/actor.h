@@ -1,0 +1,126 @@
+// File: actors/actor.h
+//
+// The Actor base class. Users derive from it and declare one `Handle`
+// overload per protobuf message type the actor accepts:
+//
+//   class Counter : public ringactor::Actor {
+//    public:
+//     void Handle(const Add& m) { total_ += m.delta(); }          // Tell
+//     Total Handle(const Get&) { ... }                             // Ask
+//     ringactor::Task<Total> Handle(const SlowGet& m) { ... }      // coroutine
+//   };
+//
+// Dispatch is by C++ type, resolved at compile time: `ref.Tell(msg)` only
+// compiles if the actor has a `Handle` for that message type.
+//
+// A handler may return:
+//   void / absl::Status                 -> Tell; Ask yields absl::Status
+//   R / absl::StatusOr<R>  (R protobuf) -> Ask yields absl::StatusOr<R>
+//   Task<...> of any of the above       -> a coroutine handler
+//
+// Reentrancy (the default): a suspended coroutine handler holds its actor's
+// mailbox: the actor handles nothing else until that handler finishes, so
+// its state never changes under a co_await. Replies to the handler's own
+// Asks bypass the mailbox, so it can always be resumed. An actor type that
+// declares `static constexpr bool kReentrant = true;` instead keeps handling
+// messages while handlers are suspended (and must expect interleaving).
+// Two non-reentrant actors that Ask each other in a cycle wait for each
+// other: every Ask carries a deadline, so the cycle ends in
+// DeadlineExceeded rather than a hang.
+
+#ifndef RINGACTOR_ACTORS_ACTOR_H_
+#define RINGACTOR_ACTORS_ACTOR_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "scheduler/shard.h"
+#include "transport/shard_id.h"
+
+namespace ringactor {
+
+class Actor;
+namespace internal {
+class MessageNode;
+class ShardRuntime;
+class SlotTable;
+class ActorFactory;
+void CoroutineStarted(Actor& actor, MessageNode& request);
+}  // namespace internal
+
+// What happens to an actor whose handler (or OnStart) throws. The caller of
+// a failed Ask always gets an Internal status carrying what() first.
+enum class OnFailure : uint8_t {
+  // Replace the instance with a fresh one (same ActorRef, pending mail
+  // kept). Needs the actor to be re-creatable: default-constructible or
+  // spawned with copyable arguments; otherwise it stops.
+  kRestart,
+  // Stop the actor: pending and later messages become dead letters.
+  kStop,
+  // Keep the instance and its state; go on with the next message.
+  kResume,
+};
+
+// Actor
+//
+// Base class of every actor. An actor lives on one shard for its whole life
+// (invariant 3); its handlers, OnStart and OnStop run on that shard's thread,
+// one at a time (see reentrancy above).
+//
+// Shard-affine: an actor's methods run only on its shard.
+class Actor : private scheduler::Runnable {
+ public:
+  // Non-reentrant by default (see the file comment).
+  static constexpr bool kReentrant = false;
+
+  Actor() = default;
+  Actor(const Actor&) = delete;
+  Actor& operator=(const Actor&) = delete;
+  virtual ~Actor();
+
+  // Called on the actor's shard before its first message.
+  virtual void OnStart() {}
+  // Called on the actor's shard when it stops (Stop(), a kStop failure, or
+  // system shutdown), after its last handler finished.
+  virtual void OnStop() {}
+
+  // The shard this actor lives on.
+  transport::ShardId shard() const { return transport::ShardId(shard_); }
+
+ protected:
+  // Stops this actor once the current handler returns. Messages still in
+  // its mailbox become dead letters (their Asks resolve NotFound).
+  void Stop() { stop_requested_ = true; }
+
+ private:
+  friend class internal::ShardRuntime;
+  friend class internal::SlotTable;
+  friend void internal::CoroutineStarted(Actor&, internal::MessageNode&);
+  friend class ActorSystem;
+  void Run() override;
+
+  enum class State : uint8_t { kNew, kRunning, kStopping };
+
+  // Framework state, moved to the new instance on restart. 56 bytes plus
+  // the vtable pointers.
+  internal::MessageNode* mail_head_ = nullptr;
+  internal::MessageNode* mail_tail_ = nullptr;
+  internal::ActorFactory* factory_ = nullptr;  // null: not re-creatable
+  uint32_t slot_ = 0;
+  uint32_t gen_ = 0;
+  uint32_t depth_ = 0;      // messages in the mailbox
+  uint32_t in_flight_ = 0;  // coroutine handlers not yet finished
+  uint32_t shard_ = 0;
+  uint16_t type_ = 0;  // ActorTypeIndex
+  State state_ = State::kNew;
+  OnFailure on_failure_ = OnFailure::kRestart;
+  bool reentrant_ = false;
+  bool scheduled_ = false;  // in the run queue
+  bool stop_requested_ = false;
+  bool started_ = false;  // OnStart ran (so OnStop will)
+  bool restart_pending_ = false;
+};
+
+}  // namespace ringactor
+
+#endif  // RINGACTOR_ACTORS_ACTOR_H_

@@ -1,0 +1,251 @@
+// File: actors/actor_system.cc
+
+#include "actors/actor_system.h"
+
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace ringactor {
+
+ActorCounters& ActorCounters::operator+=(const ActorCounters& o) {
+  handled += o.handled;
+  mailbox_depth += o.mailbox_depth;
+  dead_letters += o.dead_letters;
+  asks_timed_out += o.asks_timed_out;
+  restarts += o.restarts;
+  failures += o.failures;
+  live_actors += o.live_actors;
+  return *this;
+}
+
+std::string SystemStats::ToString() const {
+  auto line = [](const std::string& name, const ActorCounters& c) {
+    return absl::StrFormat(
+        "%-28s handled=%d depth=%d dead_letters=%d asks_timed_out=%d "
+        "restarts=%d failures=%d live=%d\n",
+        name, c.handled, c.mailbox_depth, c.dead_letters, c.asks_timed_out,
+        c.restarts, c.failures, c.live_actors);
+  };
+  std::string out;
+  for (const ShardStats& s : shards) {
+    absl::StrAppend(&out, line(absl::StrCat("shard ", s.shard), s.actors));
+  }
+  for (const ActorTypeStats& t : types) {
+    absl::StrAppend(&out, line(t.type, t.counters));
+  }
+  absl::StrAppend(&out, line("total", total));
+  return out;
+}
+
+absl::Status ActorSystemOptions::Validate() const {
+  auto bad = [](absl::string_view field, uint64_t v, absl::string_view range) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ActorSystemOptions.", field, " must be ", range,
+                     ", got ", v));
+  };
+  if (num_shards.has_value() && (*num_shards == 0 || *num_shards > 256)) {
+    return bad("num_shards", *num_shards,
+               "in [1, 256] (or unset: one per CPU)");
+  }
+  if (mailbox_capacity == 0 || mailbox_capacity > (1u << 30)) {
+    return bad("mailbox_capacity", mailbox_capacity, "in [1, 1 << 30]");
+  }
+  if (mailbox_batch == 0 || mailbox_batch > (1u << 16)) {
+    return bad("mailbox_batch", mailbox_batch, "in [1, 65536]");
+  }
+  scheduler::ShardSetOptions s;
+  s.num_shards = num_shards;
+  s.mesh.lane_capacity = lane_capacity;
+  s.mesh.inbox_capacity = inbox_capacity;
+  s.mesh.idle_spin = idle_spin;
+  s.loop.incoming_budget = incoming_budget;
+  s.loop.backlog_capacity = backlog_capacity;
+  absl::Status status = s.Validate();
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ActorSystemOptions: ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
+ActorSystem::ActorSystem(const ActorSystemOptions& options)
+    : options_(options) {}
+
+absl::StatusOr<std::unique_ptr<ActorSystem>> ActorSystem::Create(
+    const ActorSystemOptions& options) {
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  scheduler::ShardSetOptions set_options;
+  set_options.num_shards = options.num_shards;
+  set_options.pin_threads = options.pin_threads;
+  set_options.mesh.lane_capacity = options.lane_capacity;
+  set_options.mesh.inbox_capacity = options.inbox_capacity;
+  set_options.mesh.idle_spin = options.idle_spin;
+  set_options.loop.incoming_budget = options.incoming_budget;
+  set_options.loop.backlog_capacity = options.backlog_capacity;
+  const uint32_t n = scheduler::ShardSet::ResolveShardCount(set_options);
+
+  std::unique_ptr<ActorSystem> system(new ActorSystem(options));
+  std::vector<scheduler::ShardHooks*> hooks;
+  for (uint32_t i = 0; i < n; ++i) {
+    system->runtimes_.push_back(
+        std::make_unique<internal::ShardRuntime>(*system, i));
+    hooks.push_back(system->runtimes_.back().get());
+  }
+  auto set = scheduler::ShardSet::Create(set_options, std::move(hooks));
+  if (!set.ok()) return set.status();
+  system->shards_ = *std::move(set);
+  return system;
+}
+
+ActorSystem::~ActorSystem() { Shutdown().IgnoreError(); }
+
+absl::StatusOr<ActorSystem::Placed> ActorSystem::Place(
+    Actor* actor, internal::ActorFactory* factory,
+    const SpawnOptions& options) {
+  auto fail = [&](absl::Status s) {
+    delete factory;
+    delete actor;
+    return s;
+  };
+  if (closed()) {
+    return fail(absl::UnavailableError("Spawn: the actor system is shutting down"));
+  }
+  const uint64_t rr =
+      std::holds_alternative<RoundRobin>(options.placement)
+          ? round_robin_.fetch_add(1, std::memory_order_relaxed)
+          : 0;
+  const ShardId shard = scheduler::Resolve(options.placement, num_shards(), rr);
+  if (shard == transport::kForeignShard) {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "Spawn: Pinned shard ",
+        std::get<Pinned>(options.placement).shard.value(), " out of range (",
+        num_shards(), " shards)")));
+  }
+  actor->shard_ = shard.value();
+  actor->factory_ = factory;
+  actor->on_failure_ = options.on_failure;
+  internal::ShardRuntime& rt = *runtimes_[shard.value()];
+  auto slot = rt.slots().Allocate(actor);
+  if (!slot.ok()) return fail(slot.status());
+  const auto [index, gen] = *slot;
+  // OnStart runs on the actor's shard; a message that gets there first
+  // starts it too.
+  internal::ShardRuntime* cur = internal::ShardRuntime::Current();
+  absl::Status s;
+  if (cur == &rt) {
+    rt.StartActor(index, gen);
+  } else {
+    s = shards_->SubmitTo(shard, [&rt, index = index, gen = gen] {
+      rt.StartActor(index, gen);
+    });
+  }
+  // If the set is stopping, the actor is stopped with the others.
+  if (!s.ok()) return s;
+  return Placed{shard.value(), index, gen};
+}
+
+absl::Status ActorSystem::Deliver(uint32_t shard, internal::MessageNode* node,
+                                  uint64_t tag) {
+  if (closed()) {
+    delete node;
+    return absl::UnavailableError("the actor system is shutting down");
+  }
+  internal::ShardRuntime* cur = internal::ShardRuntime::Current();
+  const bool on_shard = cur != nullptr && &cur->system() == this;
+  internal::ShardRuntime& target = *runtimes_[shard];
+  if (on_shard && cur == &target) {  // same shard: no lane
+    return target.Enqueue(node, /*local=*/true);
+  }
+  if (!target.slots().IsAlive(node->slot, node->gen)) {
+    if (on_shard) {
+      cur->CountDeadLetter(node->type);
+    } else {
+      foreign_dead_letters_.fetch_add(1, std::memory_order_relaxed);
+    }
+    delete node;
+    return absl::NotFoundError("the actor has stopped");
+  }
+  const transport::Envelope e{tag, reinterpret_cast<uint64_t>(node)};
+  absl::Status s;
+  if (on_shard) {
+    s = cur->shard().Send(ShardId(shard), e,
+                          tag == internal::kStopTag
+                              ? scheduler::SendPriority::kReply
+                              : scheduler::SendPriority::kRequest);
+  } else {
+    // Pairs with Shutdown(): either we see closed_, or it sees us and waits
+    // until the envelope is in the inbox (where the final drain frees it).
+    foreign_senders_.fetch_add(1, std::memory_order_seq_cst);
+    if (closed_.load(std::memory_order_seq_cst)) {
+      s = absl::UnavailableError("the actor system is shutting down");
+    } else {
+      s = shards_->mesh().Inject(ShardId(shard), e);
+    }
+    foreign_senders_.fetch_sub(1, std::memory_order_release);
+  }
+  if (!s.ok()) delete node;
+  return s;
+}
+
+absl::Status ActorSystem::SubmitTo(ShardId to,
+                                   absl::AnyInvocable<void() &&> fn) {
+  if (closed()) {
+    return absl::UnavailableError("SubmitTo: the actor system is shutting down");
+  }
+  return shards_->SubmitTo(to, std::move(fn));
+}
+
+absl::Status ActorSystem::Shutdown() {
+  if (shards_ == nullptr) return absl::OkStatus();
+  closed_.store(true, std::memory_order_seq_cst);
+  while (foreign_senders_.load(std::memory_order_seq_cst) != 0) {
+    std::this_thread::yield();  // each holder is inside one non-blocking push
+  }
+  return shards_->Stop();
+}
+
+SystemStats ActorSystem::Stats() const {
+  SystemStats out;
+  const uint32_t types = internal::ActorTypeCount();
+  std::vector<ActorCounters> per_type(types);
+  for (uint32_t i = 0; i < runtimes_.size(); ++i) {
+    const internal::ShardRuntime& rt = *runtimes_[i];
+    ShardStats s;
+    s.shard = i;
+    for (uint16_t t = 0; t < types; ++t) {
+      const internal::TypeCounters& c = rt.counters(t);
+      ActorCounters a;
+      a.handled = c.handled.Load();
+      a.mailbox_depth = c.mailbox_depth.Load();
+      a.dead_letters = c.dead_letters.Load();
+      a.asks_timed_out = c.asks_timed_out.Load();
+      a.restarts = c.restarts.Load();
+      a.failures = c.failures.Load();
+      a.live_actors = c.live_actors.Load();
+      s.actors += a;
+      per_type[t] += a;
+    }
+    s.late_replies = rt.late_replies();
+    if (shards_ != nullptr) s.transport = shards_->mesh().Stats(ShardId(i));
+    out.total += s.actors;
+    out.shards.push_back(s);
+  }
+  for (uint16_t t = 0; t < types; ++t) {
+    const ActorCounters& c = per_type[t];
+    if (c.handled + c.dead_letters + c.live_actors + c.asks_timed_out +
+            c.failures + c.mailbox_depth ==
+        0) {
+      continue;
+    }
+    out.types.push_back(ActorTypeStats{internal::ActorTypeName(t), c});
+  }
+  out.foreign_dead_letters =
+      foreign_dead_letters_.load(std::memory_order_relaxed);
+  out.total.dead_letters += out.foreign_dead_letters;
+  return out;
+}
+
+}  // namespace ringactor

@@ -1,0 +1,483 @@
+// File: actors/actor_system.h
+//
+// The user API: ActorSystem (shards + actors), ActorRef<A> (Tell, Ask,
+// Stop) and the options that size them. See actors/actor.h for how actors
+// declare handlers.
+
+#ifndef RINGACTOR_ACTORS_ACTOR_SYSTEM_H_
+#define RINGACTOR_ACTORS_ACTOR_SYSTEM_H_
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "scheduler/notification.h"
+#include "absl/time/time.h"
+#include "actors/actor.h"
+#include "actors/internal/message.h"
+#include "actors/internal/runtime.h"
+#include "actors/stats.h"
+#include "google/protobuf/message_lite.h"
+#include "scheduler/awaitables.h"
+#include "scheduler/clock.h"
+#include "scheduler/placement.h"
+#include "scheduler/shard_set.h"
+#include "scheduler/task.h"
+#include "transport/shard_id.h"
+
+namespace ringactor {
+
+// The scheduler vocabulary users need, under one namespace.
+using scheduler::MissedTicks;
+using scheduler::Interval;
+using scheduler::Pinned;
+using scheduler::Placement;
+using scheduler::RoundRobin;
+using scheduler::Sleep;
+using scheduler::SleepUntil;
+using scheduler::Sticky;
+using scheduler::Task;
+using scheduler::WithTimeout;
+using scheduler::Yield;
+using transport::ShardId;
+
+// ActorSystemOptions
+//
+// `Validate()` (called by ActorSystem::Create) explains the first bad field
+// with InvalidArgument.
+struct ActorSystemOptions {
+  // Shards (threads with one io_uring ring each), [1, 256]; unset: one per
+  // CPU this process may use.
+  std::optional<uint32_t> num_shards;
+  // Pin shard i to the i-th allowed CPU.
+  bool pin_threads = false;
+  // Envelopes per (source, target) shard lane: a power of two in
+  // [2, 1 << 20].
+  uint32_t lane_capacity = 1024;
+  // Envelopes in each shard's inbox for threads outside the system: a power
+  // of two in [2, 1 << 22].
+  uint32_t inbox_capacity = 4096;
+  // How long an idle shard polls before it sleeps in the kernel, [0, 1 s].
+  absl::Duration idle_spin = absl::Microseconds(50);
+  // Requests that may wait on a shard for a full lane to a target shard
+  // before Tell/Ask answer ResourceExhausted, [0, 1 << 24]. Replies never
+  // wait for this (they are never refused).
+  uint32_t backlog_capacity = 65536;
+  // Messages a same-shard sender may queue in one actor's mailbox before
+  // Tell answers ResourceExhausted, [1, 1 << 30].
+  uint32_t mailbox_capacity = 1u << 20;
+  // Messages one actor handles before the next runnable gets the shard,
+  // [1, 1 << 16].
+  uint32_t mailbox_batch = 64;
+  // Envelopes each shard takes from its lanes per loop turn, [1, 1 << 20].
+  uint32_t incoming_budget = 1024;
+
+  absl::Status Validate() const;
+};
+
+struct SpawnOptions {
+  Placement placement = RoundRobin{};
+  OnFailure on_failure = OnFailure::kRestart;
+};
+
+class ActorSystem;
+
+namespace internal {
+
+// AskAwaiter<V>
+//
+// `co_await ref.Ask(msg, timeout)`. Sends when awaited; resumes with the
+// reply, an error reply, DeadlineExceeded at the deadline, or Unavailable
+// at shutdown. Lives in the asking coroutine's frame; destroying it
+// unregisters the Ask (a late reply is then dropped and counted).
+template <typename V>
+class [[nodiscard]] AskAwaiter final : public PendingAsk,
+                                       public scheduler::Timer {
+ public:
+  using Result =
+      std::conditional_t<std::is_void_v<V>, absl::Status, absl::StatusOr<V>>;
+
+  AskAwaiter(ActorSystem* system, uint32_t shard, MessageNode* node,
+             int64_t deadline_ns)
+      : system_(system), shard_(shard), node_(node), deadline_ns_(deadline_ns) {}
+  AskAwaiter(AskAwaiter&& o) noexcept
+      : system_(o.system_),
+        shard_(o.shard_),
+        node_(std::exchange(o.node_, nullptr)),
+        deadline_ns_(o.deadline_ns_) {}
+  ~AskAwaiter() override {
+    delete node_;
+    if (registered_) runtime_->UnregisterAsk(to_);
+  }
+
+  bool await_ready();
+  void await_suspend(std::coroutine_handle<> h) {
+    handle_ = h;
+    if (deadline_ns_ != scheduler::kNoDeadline) Arm(deadline_ns_);
+  }
+  Result await_resume() { return std::move(*result_); }
+
+ private:
+  void OnReply(ReplyNode* reply) override {
+    registered_ = false;
+    Disarm();
+    if (!reply->status.ok()) {
+      result_.emplace(reply->status);
+    } else if constexpr (std::is_void_v<V>) {
+      result_.emplace(absl::OkStatus());
+    } else {
+      result_.emplace(std::move(static_cast<TypedReply<V>*>(reply)->value));
+    }
+    delete reply;
+    runtime_->shard().PostResume(handle_);
+  }
+  void OnFire() noexcept override {
+    runtime_->UnregisterAsk(to_);
+    registered_ = false;
+    runtime_->CountAskTimeout(type_);
+    result_.emplace(absl::DeadlineExceededError("Ask: no reply before the deadline"));
+    handle_.resume();
+  }
+
+  ActorSystem* system_;
+  uint32_t shard_;
+  MessageNode* node_;
+  int64_t deadline_ns_;
+  ShardRuntime* runtime_ = nullptr;
+  ReplyTo to_;
+  uint16_t type_ = 0;
+  bool registered_ = false;
+  std::coroutine_handle<> handle_;
+  std::optional<Result> result_;
+};
+
+}  // namespace internal
+
+// ActorRef<A>
+//
+// Names an actor of type A: small (24 bytes), copyable, usable from any
+// thread. It does not keep the actor alive: after the actor stops, Tell and
+// Ask answer NotFound. Must not outlive its ActorSystem.
+//
+// Thread-safe.
+template <typename A>
+class ActorRef {
+ public:
+  ActorRef() = default;
+
+  bool valid() const { return system_ != nullptr; }
+  ShardId shard() const { return ShardId(shard_); }
+  friend bool operator==(const ActorRef& a, const ActorRef& b) {
+    return a.system_ == b.system_ && a.shard_ == b.shard_ &&
+           a.slot_ == b.slot_ && a.gen_ == b.gen_;
+  }
+
+  // ActorRef::Tell()
+  //
+  // Sends `msg` (moved, never serialized) to the actor. Order per
+  // (sender, receiver) pair is preserved. OK means it reached the actor's
+  // mailbox or a lane to it; NotFound: the actor stopped (a dead letter);
+  // ResourceExhausted: the lane and backlog (or, same-shard, the mailbox)
+  // are full: retry later, e.g. after `co_await Yield()`; Unavailable: the
+  // system is shutting down.
+  template <typename M>
+  absl::Status Tell(M&& msg) const {
+    using T = std::decay_t<M>;
+    CheckMessage<T>();
+    return Send(new internal::TypedNode<A, T>(std::forward<M>(msg)));
+  }
+
+  // ActorRef::Ask()
+  //
+  // `co_await ref.Ask(msg, timeout)` inside an actor or a task on a shard:
+  // absl::StatusOr<Reply> (or absl::Status for handlers that return void /
+  // Status). Errors: DeadlineExceeded when no reply came in time; the
+  // handler's Status; Internal with what() when it threw; NotFound,
+  // ResourceExhausted, Unavailable as for Tell; FailedPrecondition off a
+  // shard of this system. `Reply` may be given explicitly:
+  // `Ask<Total>(Get(), absl::Seconds(1))`.
+  template <typename Reply = void, typename M>
+  auto Ask(M&& msg, absl::Duration timeout) const {
+    return MakeAsk<Reply>(std::forward<M>(msg),
+                          scheduler::DeadlineAfter(timeout));
+  }
+  template <typename Reply = void, typename M>
+  auto Ask(M&& msg, absl::Time deadline) const {
+    return MakeAsk<Reply>(std::forward<M>(msg), scheduler::DeadlineAt(deadline));
+  }
+
+  // ActorRef::Stop()
+  //
+  // Stops the actor when the request reaches its shard (ahead of its
+  // mailbox): its queued messages become dead letters (their Asks resolve
+  // NotFound), OnStop runs after the current handler. NotFound if it already
+  // stopped.
+  absl::Status Stop() const;
+
+ private:
+  friend class ActorSystem;
+  ActorRef(ActorSystem* s, uint32_t shard, uint32_t slot, uint32_t gen)
+      : system_(s), shard_(shard), slot_(slot), gen_(gen) {}
+
+  template <typename T>
+  static constexpr void CheckMessage() {
+    static_assert(std::is_base_of_v<google::protobuf::MessageLite, T>,
+                  "ringactor messages are protobuf message types");
+    static_assert(internal::HasHandler<A, T>,
+                  "the actor type has no Handle(const M&) for this message");
+  }
+  template <typename Reply, typename M>
+  auto MakeAsk(M&& msg, int64_t deadline_ns) const {
+    using T = std::decay_t<M>;
+    CheckMessage<T>();
+    using V = typename internal::HandlerTraits<A, T>::Value;
+    static_assert(std::is_void_v<Reply> || std::is_same_v<Reply, V>,
+                  "Ask<Reply>: Reply is not what the handler returns");
+    auto* node = new internal::TypedNode<A, T>(std::forward<M>(msg));
+    Fill(*node);
+    return internal::AskAwaiter<V>(system_, shard_, node, deadline_ns);
+  }
+  void Fill(internal::MessageNode& n) const {
+    n.slot = slot_;
+    n.gen = gen_;
+    n.type = internal::ActorTypeIndex<A>();
+  }
+  absl::Status Send(internal::MessageNode* node) const;
+
+  ActorSystem* system_ = nullptr;
+  uint32_t shard_ = 0;
+  uint32_t slot_ = 0;
+  uint32_t gen_ = 0;
+};
+
+// ActorSystem
+//
+// Owns the shards and every actor on them. Create it, Spawn actors, send
+// them messages from anywhere, Shutdown (or destroy) it.
+//
+// Shutdown resolves everything: pending Asks resolve Unavailable, queued
+// mail is dropped and counted, suspended handlers are destroyed, every
+// actor's OnStop runs, and later sends answer Unavailable.
+//
+// Thread-safe.
+class ActorSystem {
+ public:
+  static absl::StatusOr<std::unique_ptr<ActorSystem>> Create(
+      const ActorSystemOptions& options = {});
+  ~ActorSystem();
+  ActorSystem(const ActorSystem&) = delete;
+  ActorSystem& operator=(const ActorSystem&) = delete;
+
+  uint32_t num_shards() const { return static_cast<uint32_t>(runtimes_.size()); }
+  const ActorSystemOptions& options() const { return options_; }
+
+  // ActorSystem::Spawn<A>()
+  //
+  // Constructs A(args...) on the calling thread and places it on a shard;
+  // OnStart runs there before its first message. The ref is usable at once.
+  // InvalidArgument for a Pinned shard out of range; Unavailable after
+  // Shutdown began. With OnFailure::kRestart, `args` are copied to re-create
+  // the actor (if they are not copyable, a failure stops it instead).
+  template <typename A, typename... Args>
+  absl::StatusOr<ActorRef<A>> Spawn(const SpawnOptions& options,
+                                    Args&&... args) {
+    static_assert(std::is_base_of_v<Actor, A>, "A must derive from Actor");
+    internal::ActorFactory* factory = nullptr;
+    if constexpr ((std::is_copy_constructible_v<std::decay_t<Args>> && ...)) {
+      if (options.on_failure == OnFailure::kRestart) {
+        factory = new internal::TypedFactory<A, std::decay_t<Args>...>(args...);
+      }
+    }
+    A* actor = new A(std::forward<Args>(args)...);
+    actor->type_ = internal::ActorTypeIndex<A>();
+    actor->reentrant_ = A::kReentrant;
+    auto placed = Place(actor, factory, options);
+    if (!placed.ok()) return placed.status();
+    return ActorRef<A>(this, placed->shard, placed->slot, placed->gen);
+  }
+  template <typename A, typename... Args>
+    requires(!(std::is_same_v<std::decay_t<Args>, SpawnOptions> || ...))
+  absl::StatusOr<ActorRef<A>> Spawn(Args&&... args) {
+    return Spawn<A>(SpawnOptions{}, std::forward<Args>(args)...);
+  }
+
+  // ActorSystem::SubmitTo()
+  //
+  // Runs `fn` on shard `to`'s thread in its next loop turn; `fn` is moved
+  // there, runs there and is destroyed there. Use it to start coroutines
+  // (Shard::Current()->Start(task)) or to Ask from outside the system.
+  // InvalidArgument for an unknown shard; Unavailable after Shutdown began.
+  absl::Status SubmitTo(ShardId to, absl::AnyInvocable<void() &&> fn);
+
+  // ActorSystem::RunOn()
+  //
+  // Blocking: runs the coroutine `fn()` (which returns a Task<T>) on shard
+  // `to` and waits for it. Yields its value (absl::Status for Task<void>; a
+  // Task<absl::Status/StatusOr> passes through); Internal with what() if it
+  // threw; Unavailable if the system shut down first. For setup code, tests
+  // and examples in threads outside the system; must not be called from one
+  // of its shards (FailedPrecondition).
+  template <typename F>
+  auto RunOn(ShardId to, F fn);
+
+  // ActorSystem::Shutdown()
+  //
+  // Stops every actor and shard as described above, then joins the shard
+  // threads. Idempotent. Must not be called from a shard of this system.
+  absl::Status Shutdown();
+
+  // Counters per shard, per actor type and in total. Cheap; thread-safe.
+  SystemStats Stats() const;
+
+  // -- Internal (used by ActorRef) ------------------------------------------
+  absl::Status Deliver(uint32_t shard, internal::MessageNode* node,
+                       uint64_t tag = internal::kDeliverTag);
+  internal::ShardRuntime& runtime(uint32_t shard) { return *runtimes_[shard]; }
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
+
+ private:
+  struct Placed {
+    uint32_t shard, slot, gen;
+  };
+  explicit ActorSystem(const ActorSystemOptions& options);
+  absl::StatusOr<Placed> Place(Actor* actor, internal::ActorFactory* factory,
+                               const SpawnOptions& options);
+
+  const ActorSystemOptions options_;
+  std::vector<std::unique_ptr<internal::ShardRuntime>> runtimes_;
+  std::unique_ptr<scheduler::ShardSet> shards_;
+  std::atomic<bool> closed_{false};
+  std::atomic<uint64_t> round_robin_{0};
+  std::atomic<int64_t> foreign_senders_{0};
+  std::atomic<uint64_t> foreign_dead_letters_{0};
+};
+
+// -- Template definitions ---------------------------------------------------
+
+template <typename A>
+absl::Status ActorRef<A>::Send(internal::MessageNode* node) const {
+  if (system_ == nullptr) {
+    delete node;
+    return absl::FailedPreconditionError("Tell on an empty ActorRef");
+  }
+  Fill(*node);
+  return system_->Deliver(shard_, node);
+}
+
+template <typename A>
+absl::Status ActorRef<A>::Stop() const {
+  if (system_ == nullptr) {
+    return absl::FailedPreconditionError("Stop on an empty ActorRef");
+  }
+  auto* node = new internal::StopNode();
+  Fill(*node);
+  return system_->Deliver(shard_, node, internal::kStopTag);
+}
+
+namespace internal {
+template <typename T>
+struct RunOnResult {
+  using type = absl::StatusOr<T>;
+};
+template <>
+struct RunOnResult<void> {
+  using type = absl::Status;
+};
+template <>
+struct RunOnResult<absl::Status> {
+  using type = absl::Status;
+};
+template <typename T>
+struct RunOnResult<absl::StatusOr<T>> {
+  using type = absl::StatusOr<T>;
+};
+}  // namespace internal
+
+template <typename F>
+auto ActorSystem::RunOn(ShardId to, F fn) {
+  using T = typename std::invoke_result_t<F&>::value_type;
+  using Result = typename internal::RunOnResult<T>::type;
+  struct State {
+    F fn;
+    std::optional<Result> result;
+    scheduler::Notification done;
+    static void Done(void* ctx, std::coroutine_handle<> frame, bool finished) {
+      auto* st = static_cast<State*>(ctx);
+      auto h = std::coroutine_handle<scheduler::internal::Promise<T>>::
+          from_address(frame.address());
+      if (!finished) {
+        st->result.emplace(absl::UnavailableError(
+            "RunOn: the actor system shut down before the task finished"));
+      } else if (h.promise().exception()) {
+        st->result.emplace(absl::InternalError(absl::StrCat(
+            "RunOn: the task threw: ",
+            internal::WhatOf(h.promise().exception()))));
+      } else if constexpr (std::is_void_v<T>) {
+        st->result.emplace(absl::OkStatus());
+      } else {
+        st->result.emplace(h.promise().TakeResult());
+      }
+      frame.destroy();
+      st->done.Notify();
+    }
+  };
+  if (internal::ShardRuntime* cur = internal::ShardRuntime::Current();
+      cur != nullptr && &cur->system() == this) {
+    return Result(absl::FailedPreconditionError(
+        "RunOn blocks: call it from outside the system's shards"));
+  }
+  State st{std::move(fn), std::nullopt, {}};
+  absl::Status s = SubmitTo(to, [&st] {
+    scheduler::Shard::Current()->Start(st.fn(), &State::Done, &st);
+  });
+  if (!s.ok()) return Result(s);
+  st.done.WaitForNotification();
+  return Result(*std::move(st.result));
+}
+
+template <typename V>
+bool internal::AskAwaiter<V>::await_ready() {
+  type_ = node_->type;
+  runtime_ = ShardRuntime::Current();
+  if (system_ == nullptr) {
+    result_.emplace(absl::FailedPreconditionError("Ask on an empty ActorRef"));
+    return true;
+  }
+  if (runtime_ == nullptr || &runtime_->system() != system_) {
+    result_.emplace(absl::FailedPreconditionError(
+        "Ask must be awaited on a shard of the actor's system; from other "
+        "threads use ActorSystem::SubmitTo"));
+    return true;
+  }
+  if (deadline_ns_ != scheduler::kNoDeadline &&
+      deadline_ns_ <= scheduler::MonoNanos()) {
+    runtime_->CountAskTimeout(type_);
+    result_.emplace(absl::DeadlineExceededError("Ask: deadline already passed"));
+    return true;
+  }
+  to_ = runtime_->RegisterAsk(this);
+  registered_ = true;
+  node_->reply_to = to_;
+  node_->deadline_ns = deadline_ns_;
+  absl::Status s = system_->Deliver(shard_, std::exchange(node_, nullptr));
+  if (!s.ok()) {
+    runtime_->UnregisterAsk(to_);
+    registered_ = false;
+    result_.emplace(std::move(s));
+    return true;
+  }
+  return false;
+}
+
+}  // namespace ringactor
+
+#endif  // RINGACTOR_ACTORS_ACTOR_SYSTEM_H_

@@ -1,0 +1,246 @@
+// File: actors/internal/message.h
+//
+// What travels between shards: a MessageNode (one heap object holding the
+// protobuf message itself, so a send allocates nothing else) and a
+// ReplyNode. Envelopes carry pointers to them; nothing is serialized inside
+// a process.
+
+#ifndef RINGACTOR_ACTORS_INTERNAL_MESSAGE_H_
+#define RINGACTOR_ACTORS_INTERNAL_MESSAGE_H_
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/message_lite.h"
+#include "scheduler/clock.h"
+#include "scheduler/task.h"
+
+namespace ringactor {
+class Actor;
+namespace internal {
+
+// Envelope tags used by the actor layer.
+enum EnvelopeTag : uint64_t {
+  kDeliverTag = 1,  // value: MessageNode*
+  kReplyTag = 2,    // value: ReplyNode*
+  kStopTag = 3,     // value: MessageNode* (a StopNode)
+};
+
+// Where a reply goes: a pending Ask on shard `shard`. kNoReply for a Tell.
+struct ReplyTo {
+  static constexpr uint32_t kNoReply = ~uint32_t{0};
+  uint32_t shard = kNoReply;
+  uint32_t index = 0;
+  uint32_t gen = 0;
+  bool wanted() const { return shard != kNoReply; }
+};
+
+class ReplyNode {
+ public:
+  explicit ReplyNode(absl::Status status) : status(std::move(status)) {}
+  virtual ~ReplyNode() = default;
+  ReplyTo to;
+  absl::Status status;  // not OK: no value
+};
+
+template <typename R>
+class TypedReply final : public ReplyNode {
+ public:
+  explicit TypedReply(R v) : ReplyNode(absl::OkStatus()), value(std::move(v)) {}
+  R value;
+};
+
+// MessageNode
+//
+// A message on its way to (or in the mailbox of) an actor. Owned by
+// whoever holds it: the sender until it is enqueued, then the lane, then the
+// target's mailbox, then the handler (until a coroutine handler finishes).
+class MessageNode {
+ public:
+  virtual ~MessageNode() = default;
+  // Runs the handler on `actor` (whose dynamic type is the node's actor
+  // type). Returns true when a coroutine handler now owns the node (it is
+  // freed when the coroutine finishes); false when the caller frees it.
+  virtual bool Invoke(Actor& actor) = 0;
+  virtual bool is_stop() const { return false; }
+
+  MessageNode* next = nullptr;  // mailbox link
+  Actor* running_on = nullptr;  // set while a coroutine handler runs
+  uint32_t slot = 0;
+  uint32_t gen = 0;
+  uint16_t type = 0;  // target's ActorTypeIndex, for stats
+  ReplyTo reply_to;
+  int64_t deadline_ns = scheduler::kNoDeadline;
+};
+
+// A request to stop the actor (ActorRef::Stop); handled on arrival, ahead
+// of the mailbox.
+class StopNode final : public MessageNode {
+ public:
+  bool Invoke(Actor&) override { return false; }
+  bool is_stop() const override { return true; }
+};
+
+// -- Handler traits --------------------------------------------------------
+
+template <typename T>
+struct IsStatusOr : std::false_type {};
+template <typename T>
+struct IsStatusOr<absl::StatusOr<T>> : std::true_type {
+  using value_type = T;
+};
+
+template <typename T>
+struct Unwrap {  // Task<X> -> X
+  using type = T;
+  static constexpr bool kCoroutine = false;
+};
+template <typename T>
+struct Unwrap<scheduler::Task<T>> {
+  using type = T;
+  static constexpr bool kCoroutine = true;
+};
+
+// What Ask yields for a handler result `Inner` (after unwrapping Task<>).
+template <typename Inner>
+struct ReplyTraits {
+  static_assert(std::is_void_v<Inner> || std::is_same_v<Inner, absl::Status>,
+                "a handler returns void, absl::Status, a protobuf message, "
+                "absl::StatusOr<protobuf message>, or Task<one of those>");
+  using Value = void;  // Ask yields absl::Status
+};
+template <typename Inner>
+  requires std::is_base_of_v<google::protobuf::MessageLite, Inner>
+struct ReplyTraits<Inner> {
+  using Value = Inner;
+};
+template <typename R>
+struct ReplyTraits<absl::StatusOr<R>> {
+  static_assert(std::is_base_of_v<google::protobuf::MessageLite, R>,
+                "a handler's absl::StatusOr<R> needs a protobuf R");
+  using Value = R;
+};
+
+template <typename A, typename M>
+concept HasHandler = requires(A& a, const M& m) { a.Handle(m); };
+
+template <typename A, typename M>
+struct HandlerTraits {
+  using Result = decltype(std::declval<A&>().Handle(std::declval<const M&>()));
+  using Inner = typename Unwrap<Result>::type;
+  static constexpr bool kCoroutine = Unwrap<Result>::kCoroutine;
+  using Value = typename ReplyTraits<Inner>::Value;
+  // What Ask yields.
+  using AskResult = std::conditional_t<std::is_void_v<Value>, absl::Status,
+                                       absl::StatusOr<Value>>;
+};
+
+// Turns a handler's result into the reply to send (always a ReplyNode).
+template <typename Inner>
+ReplyNode* MakeReply(Inner&& r) {
+  using T = std::decay_t<Inner>;
+  if constexpr (std::is_same_v<T, absl::Status>) {
+    return new ReplyNode(std::move(r));
+  } else if constexpr (IsStatusOr<T>::value) {
+    if (!r.ok()) return new ReplyNode(r.status());
+    return new TypedReply<typename IsStatusOr<T>::value_type>(*std::move(r));
+  } else {
+    return new TypedReply<T>(std::move(r));
+  }
+}
+
+// Runtime hooks the typed nodes call (defined in runtime.cc).
+void SendReply(MessageNode& request, ReplyNode* reply);
+void HandlerFailed(Actor& actor, MessageNode& request, std::string what);
+void CoroutineStarted(Actor& actor, MessageNode& request);
+void CoroutineFinished(MessageNode* request);
+scheduler::Shard& CurrentShard();
+
+inline std::string WhatOf(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+// TypedNode<A, M>
+//
+// Message M for actor type A. The handler is chosen here, at compile time.
+template <typename A, typename M>
+class TypedNode final : public MessageNode {
+ public:
+  using Traits = HandlerTraits<A, M>;
+  explicit TypedNode(M m) : msg(std::move(m)) {}
+
+  bool Invoke(Actor& base) override {
+    A& actor = static_cast<A&>(base);
+    if constexpr (Traits::kCoroutine) {
+      typename Traits::Result task;
+      try {
+        task = actor.Handle(msg);
+      } catch (...) {
+        HandlerFailed(base, *this, WhatOf(std::current_exception()));
+        return false;
+      }
+      CoroutineStarted(base, *this);
+      CurrentShard().Start(std::move(task), &TypedNode::Done, this);
+      return true;  // `this` may already be gone: Done frees it
+    } else {
+      try {
+        if constexpr (std::is_void_v<typename Traits::Result>) {
+          actor.Handle(msg);
+          if (reply_to.wanted()) SendReply(*this, new ReplyNode(absl::OkStatus()));
+        } else {
+          auto r = actor.Handle(msg);
+          if (reply_to.wanted()) SendReply(*this, MakeReply(std::move(r)));
+        }
+      } catch (...) {
+        HandlerFailed(base, *this, WhatOf(std::current_exception()));
+      }
+      return false;
+    }
+  }
+
+  M msg;
+
+ private:
+  using Inner = typename Traits::Inner;
+  static void Done(void* ctx, std::coroutine_handle<> frame, bool finished) {
+    auto* node = static_cast<TypedNode*>(ctx);
+    auto h = std::coroutine_handle<scheduler::internal::Promise<Inner>>::
+        from_address(frame.address());
+    if (finished) {
+      if (h.promise().exception()) {
+        HandlerFailed(*node->running_on, *node,
+                      WhatOf(h.promise().exception()));
+      } else if (node->reply_to.wanted()) {
+        if constexpr (std::is_void_v<Inner>) {
+          SendReply(*node, new ReplyNode(absl::OkStatus()));
+        } else {
+          SendReply(*node, MakeReply(h.promise().TakeResult()));
+        }
+      }
+    }
+    frame.destroy();
+    if (finished) {
+      CoroutineFinished(node);
+    } else {
+      delete node;  // shutdown: the actor is being torn down too
+    }
+  }
+};
+
+}  // namespace internal
+}  // namespace ringactor
+
+#endif  // RINGACTOR_ACTORS_INTERNAL_MESSAGE_H_

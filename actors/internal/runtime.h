@@ -1,0 +1,223 @@
+// File: actors/internal/runtime.h
+//
+// The actor layer's per-shard state: the slot table that names actors, the
+// table of pending Asks, per-type counters, and the ShardHooks that turn
+// envelopes into mailbox entries.
+
+#ifndef RINGACTOR_ACTORS_INTERNAL_RUNTIME_H_
+#define RINGACTOR_ACTORS_INTERNAL_RUNTIME_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include <mutex>  // std::mutex: visible to TSan (abseil is not instrumented)
+#include "actors/actor.h"
+#include "actors/internal/message.h"
+#include "actors/stats.h"
+#include "scheduler/shard.h"
+#include "transport/lane.h"
+
+namespace ringactor {
+class ActorSystem;
+namespace internal {
+
+// Most actor types a process may have; later types share the last slot of
+// the per-type stats.
+inline constexpr uint32_t kMaxActorTypes = 128;
+
+// The index of actor type A in per-type stats (registered on first use).
+uint16_t RegisterActorType(const char* mangled_name);
+template <typename A>
+uint16_t ActorTypeIndex() {
+  static const uint16_t index = RegisterActorType(typeid(A).name());
+  return index;
+}
+std::string ActorTypeName(uint16_t index);
+uint32_t ActorTypeCount();
+
+// Re-creates an actor for OnFailure::kRestart.
+class ActorFactory {
+ public:
+  virtual ~ActorFactory() = default;
+  virtual Actor* Create() const = 0;
+};
+template <typename A, typename... Args>
+class TypedFactory final : public ActorFactory {
+ public:
+  explicit TypedFactory(Args... args) : args_(std::move(args)...) {}
+  Actor* Create() const override {
+    return std::apply([](const Args&... a) { return new A(a...); }, args_);
+  }
+
+ private:
+  std::tuple<Args...> args_;
+};
+
+// A counter written by one thread and read by any (relaxed; no RMW).
+class OwnerCounter {
+ public:
+  void Add(uint64_t n) {
+    v_.store(v_.load(std::memory_order_relaxed) + n,
+             std::memory_order_relaxed);
+  }
+  void Sub(uint64_t n) { Add(-n); }
+  uint64_t Load() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+struct alignas(transport::kCacheLine) TypeCounters {
+  OwnerCounter handled, dead_letters, asks_timed_out, restarts, failures,
+      mailbox_depth, live_actors;
+};
+
+// SlotTable
+//
+// Names the actors of one shard: slot -> (generation, Actor*). ActorRefs
+// hold (slot, generation); a stopped actor's generation is retired, so a
+// stale ref is detected from any thread. Chunks never move, so readers need
+// no lock. Thread-safe: Allocate/Release take a mutex; Get is lock-free.
+class SlotTable {
+ public:
+  struct Slot {
+    std::atomic<uint32_t> alive_gen{0};  // 0: no live actor
+    uint32_t last_gen = 0;               // under mu_
+    std::atomic<Actor*> actor{nullptr};
+  };
+  static constexpr uint32_t kChunkBits = 12;
+  static constexpr uint32_t kChunkSize = 1u << kChunkBits;
+  static constexpr uint32_t kMaxChunks = 4096;  // 16 M actors per shard
+
+  SlotTable();
+  ~SlotTable();
+  // Reserves a slot for `a` and publishes it; returns (slot, generation).
+  absl::StatusOr<std::pair<uint32_t, uint32_t>> Allocate(Actor* a);
+  // Retires the slot's generation (refs now get NotFound). Owner only.
+  void Retire(uint32_t slot);
+  // Makes a retired slot reusable. Owner only.
+  void Release(uint32_t slot);
+  Slot* Get(uint32_t slot) const {
+    Slot* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_acquire);
+    return chunk == nullptr ? nullptr : &chunk[slot & (kChunkSize - 1)];
+  }
+  bool IsAlive(uint32_t slot, uint32_t gen) const {
+    if ((slot >> kChunkBits) >= kMaxChunks) return false;
+    const Slot* s = Get(slot);
+    return s != nullptr && s->alive_gen.load(std::memory_order_acquire) == gen;
+  }
+  uint32_t high_water() const {
+    return high_water_.load(std::memory_order_acquire);
+  }
+
+ private:
+  std::unique_ptr<std::atomic<Slot*>[]> chunks_;
+  std::mutex mu_;
+  std::vector<uint32_t> free_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint32_t> high_water_{0};
+};
+
+// PendingAsk
+//
+// An Ask waiting for its reply on this shard (lives in the asking
+// coroutine's frame). Shard-affine.
+class PendingAsk {
+ public:
+  // Takes ownership of `reply`.
+  virtual void OnReply(ReplyNode* reply) = 0;
+
+ protected:
+  ~PendingAsk() = default;
+};
+
+// ShardRuntime
+//
+// Shard-affine, except `slots()` (thread-safe) and the counters (read by
+// Stats from any thread).
+class ShardRuntime final : public scheduler::ShardHooks {
+ public:
+  ShardRuntime(ActorSystem& system, uint32_t shard);
+  ~ShardRuntime();
+
+  // The runtime of the shard running on this thread (nullptr elsewhere).
+  static ShardRuntime* Current() { return current_; }
+
+  ActorSystem& system() { return system_; }
+  uint32_t shard_index() const { return shard_; }
+  scheduler::Shard& shard() { return *shard_ptr_; }
+  SlotTable& slots() { return slots_; }
+  TypeCounters& counters(uint16_t type) { return counters_[type]; }
+  const TypeCounters& counters(uint16_t type) const { return counters_[type]; }
+  uint64_t late_replies() const { return late_replies_.Load(); }
+  bool stopping() const { return phase_ != Phase::kRunning; }
+
+  // -- Called on this shard ------------------------------------------------
+  // A message for one of this shard's actors (from here or a lane). Takes
+  // ownership. `local` sends are checked against mailbox_capacity.
+  absl::Status Enqueue(MessageNode* node, bool local);
+  // Starts a freshly spawned actor (OnStart) unless it already started.
+  void StartActor(uint32_t slot, uint32_t gen);
+  // Runs up to a batch of `actor`'s mailbox (Actor::Run).
+  void RunActor(Actor* actor);
+  // Registers an Ask; returns where its reply must go.
+  ReplyTo RegisterAsk(PendingAsk* ask);
+  void UnregisterAsk(const ReplyTo& to);
+  void Reply(const ReplyTo& to, ReplyNode* reply);
+  void OnHandlerFailed(Actor& actor, MessageNode& request, std::string what);
+  void OnCoroutineFinished(MessageNode* request);
+  void CountDeadLetter(uint16_t type) { counters_[type].dead_letters.Add(1); }
+  void CountAskTimeout(uint16_t type) {
+    counters_[type].asks_timed_out.Add(1);
+  }
+
+  // -- ShardHooks ----------------------------------------------------------
+  void OnEnvelopes(transport::ShardId from, const transport::Envelope* e,
+                   size_t n) override;
+  void OnWord(uint32_t tag, uint64_t value) override {}
+  void OnShardStart() override;
+  void OnShardStopping() override;
+  void OnShardStopped() override;
+
+ private:
+  enum class Phase { kRunning, kStopping, kStopped };
+  struct AskEntry {
+    PendingAsk* ask = nullptr;
+    uint32_t gen = 0;
+  };
+  void Schedule(Actor* actor);
+  void DeadLetter(MessageNode* node, absl::Status why);
+  void StopActor(Actor* actor);
+  // After a handler returned or finished: stop, restart or reschedule.
+  // May free `actor`.
+  void AfterHandler(Actor* actor);
+  void FinishStop(Actor* actor);
+  Actor* Restart(Actor* actor);
+  void DeliverReply(ReplyNode* reply);
+
+  ActorSystem& system_;
+  const uint32_t shard_;
+  scheduler::Shard* shard_ptr_ = nullptr;
+  Phase phase_ = Phase::kRunning;
+  Actor* running_ = nullptr;  // the actor inside Invoke, if any
+  SlotTable slots_;
+  std::vector<AskEntry> asks_;
+  std::vector<uint32_t> free_asks_;
+  uint32_t ask_gen_ = 0;
+  OwnerCounter late_replies_;
+  std::unique_ptr<TypeCounters[]> counters_;
+
+  static thread_local ShardRuntime* current_;
+};
+
+}  // namespace internal
+}  // namespace ringactor
+
+#endif  // RINGACTOR_ACTORS_INTERNAL_RUNTIME_H_

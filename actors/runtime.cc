@@ -1,0 +1,475 @@
+// File: actors/runtime.cc
+//
+// Mailboxes, dispatch, supervision and Ask bookkeeping on one shard.
+
+#include "actors/internal/runtime.h"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "actors/actor_system.h"
+
+namespace ringactor {
+
+Actor::~Actor() = default;
+
+void Actor::Run() { internal::ShardRuntime::Current()->RunActor(this); }
+
+namespace internal {
+
+thread_local ShardRuntime* ShardRuntime::current_ = nullptr;
+
+// -- Actor types -------------------------------------------------------------
+
+namespace {
+struct TypeRegistry {
+  std::mutex mu;
+  std::vector<std::string> names ABSL_GUARDED_BY(mu);
+};
+TypeRegistry& Types() {
+  static TypeRegistry* r = new TypeRegistry;
+  return *r;
+}
+std::string Demangle(const char* mangled) {
+  int status = 0;
+  char* d = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string out = (status == 0 && d != nullptr) ? d : mangled;
+  std::free(d);
+  return out;
+}
+}  // namespace
+
+uint16_t RegisterActorType(const char* mangled_name) {
+  TypeRegistry& r = Types();
+  std::lock_guard<std::mutex> lock(r.mu);
+  if (r.names.size() + 1 >= kMaxActorTypes) {
+    if (r.names.size() + 1 == kMaxActorTypes) {
+      r.names.push_back("(other actor types)");
+    }
+    return kMaxActorTypes - 1;
+  }
+  r.names.push_back(Demangle(mangled_name));
+  return static_cast<uint16_t>(r.names.size() - 1);
+}
+
+std::string ActorTypeName(uint16_t index) {
+  TypeRegistry& r = Types();
+  std::lock_guard<std::mutex> lock(r.mu);
+  return index < r.names.size() ? r.names[index] : "?";
+}
+
+uint32_t ActorTypeCount() {
+  TypeRegistry& r = Types();
+  std::lock_guard<std::mutex> lock(r.mu);
+  return static_cast<uint32_t>(r.names.size());
+}
+
+// -- SlotTable ---------------------------------------------------------------
+
+SlotTable::SlotTable() : chunks_(new std::atomic<Slot*>[kMaxChunks]) {
+  for (uint32_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr);
+}
+
+SlotTable::~SlotTable() {
+  for (uint32_t i = 0; i < kMaxChunks; ++i) delete[] chunks_[i].load();
+}
+
+absl::StatusOr<std::pair<uint32_t, uint32_t>> SlotTable::Allocate(Actor* a) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = high_water_.load(std::memory_order_relaxed);
+    const uint32_t chunk = slot >> kChunkBits;
+    if (chunk >= kMaxChunks) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("a shard holds at most ", kMaxChunks * kChunkSize,
+                       " actors"));
+    }
+    if (chunks_[chunk].load(std::memory_order_relaxed) == nullptr) {
+      chunks_[chunk].store(new Slot[kChunkSize], std::memory_order_release);
+    }
+    high_water_.store(slot + 1, std::memory_order_release);
+  }
+  Slot* s = Get(slot);
+  uint32_t gen = s->last_gen + 1;
+  if (gen == 0) gen = 1;  // 0 means "no actor"
+  s->last_gen = gen;
+  a->slot_ = slot;
+  a->gen_ = gen;
+  s->actor.store(a, std::memory_order_release);
+  s->alive_gen.store(gen, std::memory_order_release);
+  return std::make_pair(slot, gen);
+}
+
+void SlotTable::Retire(uint32_t slot) {
+  Get(slot)->alive_gen.store(0, std::memory_order_release);
+}
+
+void SlotTable::Release(uint32_t slot) {
+  Get(slot)->actor.store(nullptr, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(mu_);
+  free_.push_back(slot);
+}
+
+// -- Hooks for the typed nodes -------------------------------------------------
+
+void SendReply(MessageNode& request, ReplyNode* reply) {
+  const ReplyTo to = std::exchange(request.reply_to, ReplyTo{});
+  ShardRuntime::Current()->Reply(to, reply);
+}
+
+void HandlerFailed(Actor& actor, MessageNode& request, std::string what) {
+  ShardRuntime::Current()->OnHandlerFailed(actor, request, std::move(what));
+}
+
+void CoroutineStarted(Actor& actor, MessageNode& request) {
+  request.running_on = &actor;
+  ++actor.in_flight_;
+}
+
+void CoroutineFinished(MessageNode* request) {
+  ShardRuntime::Current()->OnCoroutineFinished(request);
+}
+
+scheduler::Shard& CurrentShard() { return ShardRuntime::Current()->shard(); }
+
+// -- ShardRuntime ------------------------------------------------------------
+
+ShardRuntime::ShardRuntime(ActorSystem& system, uint32_t shard)
+    : system_(system),
+      shard_(shard),
+      counters_(new TypeCounters[kMaxActorTypes]) {}
+
+ShardRuntime::~ShardRuntime() = default;
+
+void ShardRuntime::OnShardStart() {
+  current_ = this;
+  shard_ptr_ = scheduler::Shard::Current();
+}
+
+void ShardRuntime::Schedule(Actor* a) {
+  if (a->scheduled_ || a->state_ == Actor::State::kStopping) return;
+  if (a->in_flight_ > 0 && (!a->reentrant_ || a->restart_pending_)) return;
+  a->scheduled_ = true;
+  shard_ptr_->Post(a);
+}
+
+absl::Status ShardRuntime::Enqueue(MessageNode* node, bool local) {
+  if (phase_ == Phase::kStopped) {  // callers were resolved by their shards
+    delete node;
+    return absl::UnavailableError("the actor system is shutting down");
+  }
+  SlotTable::Slot* s = slots_.Get(node->slot);
+  Actor* a = nullptr;
+  if (s != nullptr &&
+      s->alive_gen.load(std::memory_order_relaxed) == node->gen) {
+    a = s->actor.load(std::memory_order_acquire);
+  }
+  if (a == nullptr || a->state_ == Actor::State::kStopping) {
+    absl::Status why = absl::NotFoundError("the actor has stopped");
+    if (local) {
+      CountDeadLetter(node->type);
+      delete node;
+      return why;
+    }
+    DeadLetter(node, why);
+    return why;
+  }
+  if (node->is_stop()) {
+    delete node;
+    StopActor(a);
+    return absl::OkStatus();
+  }
+  if (local && a->depth_ >= system_.options().mailbox_capacity) {
+    delete node;
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the actor's mailbox holds ", a->depth_,
+                     " messages (mailbox_capacity); retry later"));
+  }
+  node->next = nullptr;
+  if (a->mail_tail_ == nullptr) {
+    a->mail_head_ = node;
+  } else {
+    a->mail_tail_->next = node;
+  }
+  a->mail_tail_ = node;
+  ++a->depth_;
+  counters_[a->type_].mailbox_depth.Add(1);
+  Schedule(a);
+  return absl::OkStatus();
+}
+
+void ShardRuntime::DeadLetter(MessageNode* node, absl::Status why) {
+  CountDeadLetter(node->type);
+  if (node->reply_to.wanted() && phase_ != Phase::kStopped) {
+    Reply(node->reply_to, new ReplyNode(std::move(why)));
+  }
+  delete node;
+}
+
+void ShardRuntime::StartActor(uint32_t slot, uint32_t gen) {
+  if (!slots_.IsAlive(slot, gen)) return;
+  Actor* a = slots_.Get(slot)->actor.load(std::memory_order_acquire);
+  if (a != nullptr && a->state_ == Actor::State::kNew) Schedule(a);
+}
+
+void ShardRuntime::RunActor(Actor* a) {
+  a->scheduled_ = false;
+  if (a->state_ == Actor::State::kStopping) {
+    if (a->in_flight_ == 0) FinishStop(a);
+    return;
+  }
+  if (a->state_ == Actor::State::kNew) {
+    a->state_ = Actor::State::kRunning;
+    a->started_ = true;
+    counters_[a->type_].live_actors.Add(1);
+    try {
+      a->OnStart();
+    } catch (...) {
+      counters_[a->type_].failures.Add(1);
+      a->stop_requested_ = true;  // never restart-loop on a failing OnStart
+    }
+    if (a->stop_requested_) {
+      StopActor(a);
+      return;
+    }
+  }
+  const uint32_t batch = system_.options().mailbox_batch;
+  const int64_t now = scheduler::MonoNanos();
+  for (uint32_t n = 0; n < batch && a->mail_head_ != nullptr; ++n) {
+    if (a->in_flight_ > 0 && (!a->reentrant_ || a->restart_pending_)) return;
+    MessageNode* node = a->mail_head_;
+    a->mail_head_ = node->next;
+    if (a->mail_head_ == nullptr) a->mail_tail_ = nullptr;
+    --a->depth_;
+    TypeCounters& c = counters_[a->type_];
+    c.mailbox_depth.Sub(1);
+    if (node->deadline_ns <= now) {  // an Ask whose caller gave up
+      DeadLetter(node, absl::DeadlineExceededError(
+                           "the request's deadline passed before it ran"));
+      continue;
+    }
+    c.handled.Add(1);
+    node->running_on = a;
+    running_ = a;
+    const bool kept = node->Invoke(*a);
+    running_ = nullptr;
+    if (!kept) delete node;
+    if (a->restart_pending_ || a->stop_requested_) {
+      AfterHandler(a);
+      return;
+    }
+  }
+  if (a->mail_head_ != nullptr) Schedule(a);
+}
+
+void ShardRuntime::AfterHandler(Actor* a) {
+  if (a->state_ == Actor::State::kStopping) {
+    if (a->in_flight_ == 0 && !a->scheduled_) FinishStop(a);
+    return;
+  }
+  if (a->stop_requested_) {
+    StopActor(a);
+    return;
+  }
+  if (a->restart_pending_) {
+    if (a->in_flight_ > 0) return;  // the last handler to finish restarts it
+    a = Restart(a);
+  }
+  if (a->mail_head_ != nullptr || a->state_ == Actor::State::kNew) {
+    Schedule(a);
+  }
+}
+
+void ShardRuntime::OnHandlerFailed(Actor& actor, MessageNode& request,
+                                   std::string what) {
+  counters_[actor.type_].failures.Add(1);
+  if (request.reply_to.wanted()) {
+    SendReply(request, new ReplyNode(absl::InternalError(
+                           absl::StrCat("handler threw: ", what))));
+  }
+  switch (actor.on_failure_) {
+    case OnFailure::kResume:
+      break;
+    case OnFailure::kRestart:
+      if (actor.factory_ != nullptr) {
+        actor.restart_pending_ = true;
+      } else {
+        actor.stop_requested_ = true;
+      }
+      break;
+    case OnFailure::kStop:
+      actor.stop_requested_ = true;
+      break;
+  }
+}
+
+void ShardRuntime::OnCoroutineFinished(MessageNode* request) {
+  Actor* a = request->running_on;
+  delete request;
+  --a->in_flight_;
+  if (a == running_) return;  // RunActor looks at it when Invoke returns
+  AfterHandler(a);  // may restart or free `a`
+}
+
+Actor* ShardRuntime::Restart(Actor* old) {
+  Actor* fresh = old->factory_->Create();
+  fresh->mail_head_ = std::exchange(old->mail_head_, nullptr);
+  fresh->mail_tail_ = std::exchange(old->mail_tail_, nullptr);
+  fresh->factory_ = std::exchange(old->factory_, nullptr);
+  fresh->slot_ = old->slot_;
+  fresh->gen_ = old->gen_;
+  fresh->depth_ = old->depth_;
+  fresh->shard_ = old->shard_;
+  fresh->type_ = old->type_;
+  fresh->on_failure_ = old->on_failure_;
+  fresh->reentrant_ = old->reentrant_;
+  fresh->state_ = Actor::State::kNew;  // OnStart runs again
+  slots_.Get(old->slot_)->actor.store(fresh, std::memory_order_release);
+  TypeCounters& c = counters_[old->type_];
+  c.restarts.Add(1);
+  c.live_actors.Sub(1);  // the fresh instance counts again when it starts
+  try {
+    old->OnStop();
+  } catch (...) {
+    c.failures.Add(1);
+  }
+  delete old;
+  return fresh;
+}
+
+void ShardRuntime::StopActor(Actor* a) {
+  if (a->state_ == Actor::State::kStopping) return;
+  a->state_ = Actor::State::kStopping;
+  slots_.Retire(a->slot_);
+  const absl::Status why =
+      phase_ == Phase::kRunning
+          ? absl::NotFoundError("the actor stopped before handling this")
+          : absl::UnavailableError("the actor system is shutting down");
+  while (MessageNode* node = a->mail_head_) {
+    a->mail_head_ = node->next;
+    counters_[a->type_].mailbox_depth.Sub(1);
+    DeadLetter(node, why);
+  }
+  a->mail_tail_ = nullptr;
+  a->depth_ = 0;
+  if (a->in_flight_ == 0 && !a->scheduled_ && a != running_) FinishStop(a);
+  // Otherwise the last handler to finish, or RunActor, finishes the stop.
+}
+
+void ShardRuntime::FinishStop(Actor* a) {
+  if (a->started_) {
+    try {
+      a->OnStop();
+    } catch (...) {
+      counters_[a->type_].failures.Add(1);
+    }
+    counters_[a->type_].live_actors.Sub(1);
+  }
+  const uint32_t slot = a->slot_;
+  delete a->factory_;
+  delete a;
+  slots_.Release(slot);
+}
+
+ReplyTo ShardRuntime::RegisterAsk(PendingAsk* ask) {
+  uint32_t index;
+  if (!free_asks_.empty()) {
+    index = free_asks_.back();
+    free_asks_.pop_back();
+  } else {
+    index = static_cast<uint32_t>(asks_.size());
+    asks_.emplace_back();
+  }
+  if (++ask_gen_ == 0) ask_gen_ = 1;
+  asks_[index] = AskEntry{ask, ask_gen_};
+  return ReplyTo{shard_, index, ask_gen_};
+}
+
+void ShardRuntime::UnregisterAsk(const ReplyTo& to) {
+  if (to.index >= asks_.size() || asks_[to.index].gen != to.gen) return;
+  asks_[to.index] = AskEntry{};
+  free_asks_.push_back(to.index);
+}
+
+void ShardRuntime::Reply(const ReplyTo& to, ReplyNode* reply) {
+  reply->to = to;
+  if (phase_ == Phase::kStopped) {
+    delete reply;
+  } else if (to.shard == shard_) {
+    DeliverReply(reply);
+  } else if (!shard_ptr_
+                  ->Send(transport::ShardId(to.shard),
+                         {kReplyTag, reinterpret_cast<uint64_t>(reply)},
+                         scheduler::SendPriority::kReply)
+                  .ok()) {
+    delete reply;  // only for an unknown shard, which cannot happen
+  }
+}
+
+void ShardRuntime::DeliverReply(ReplyNode* reply) {
+  const ReplyTo to = reply->to;
+  if (phase_ == Phase::kStopped || to.index >= asks_.size() ||
+      asks_[to.index].gen != to.gen || asks_[to.index].ask == nullptr) {
+    late_replies_.Add(1);
+    delete reply;
+    return;
+  }
+  PendingAsk* ask = asks_[to.index].ask;
+  UnregisterAsk(to);
+  ask->OnReply(reply);
+}
+
+void ShardRuntime::OnEnvelopes(transport::ShardId from,
+                               const transport::Envelope* e, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (e[i].tag == kReplyTag) {
+      DeliverReply(reinterpret_cast<ReplyNode*>(e[i].value));
+    } else {
+      Enqueue(reinterpret_cast<MessageNode*>(e[i].value), /*local=*/false)
+          .IgnoreError();
+    }
+  }
+}
+
+void ShardRuntime::OnShardStopping() {
+  phase_ = Phase::kStopping;
+  const uint32_t high = slots_.high_water();
+  for (uint32_t slot = 0; slot < high; ++slot) {
+    Actor* a = slots_.Get(slot)->actor.load(std::memory_order_acquire);
+    if (a != nullptr) StopActor(a);
+  }
+  for (uint32_t i = 0; i < asks_.size(); ++i) {
+    if (asks_[i].ask == nullptr) continue;
+    auto* reply = new ReplyNode(
+        absl::UnavailableError("the actor system is shutting down"));
+    reply->to = ReplyTo{shard_, i, asks_[i].gen};
+    DeliverReply(reply);
+  }
+}
+
+void ShardRuntime::OnShardStopped() {
+  phase_ = Phase::kStopped;
+  // Suspended handlers were destroyed with their coroutines; finish every
+  // actor that still waited for one.
+  const uint32_t high = slots_.high_water();
+  for (uint32_t slot = 0; slot < high; ++slot) {
+    Actor* a = slots_.Get(slot)->actor.load(std::memory_order_acquire);
+    if (a == nullptr) continue;
+    a->in_flight_ = 0;
+    a->scheduled_ = false;
+    FinishStop(a);
+  }
+  asks_.clear();
+  free_asks_.clear();
+}
+
+}  // namespace internal
+}  // namespace ringactor

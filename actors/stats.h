@@ -1,0 +1,53 @@
+// File: actors/stats.h
+
+#ifndef RINGACTOR_ACTORS_STATS_H_
+#define RINGACTOR_ACTORS_STATS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "transport/stats.h"
+
+namespace ringactor {
+
+// Counters of the actor layer; the same shape per shard, per actor type and
+// in total.
+struct ActorCounters {
+  uint64_t handled = 0;         // messages whose handler ran
+  uint64_t mailbox_depth = 0;   // messages waiting in mailboxes now
+  uint64_t dead_letters = 0;    // sends to stopped/unknown actors, dropped mail
+  uint64_t asks_timed_out = 0;  // Asks that ended in DeadlineExceeded
+  uint64_t restarts = 0;        // instances replaced after a failure
+  uint64_t failures = 0;        // handlers (or OnStart) that threw
+  uint64_t live_actors = 0;     // actors started and not yet stopped
+
+  ActorCounters& operator+=(const ActorCounters& o);
+};
+
+struct ShardStats {
+  uint32_t shard = 0;
+  ActorCounters actors;
+  uint64_t late_replies = 0;  // replies that arrived after their Ask ended
+  transport::TransportStats transport;
+};
+
+struct ActorTypeStats {
+  std::string type;  // demangled C++ name
+  ActorCounters counters;
+};
+
+// A snapshot; counters are read without stopping the shards.
+struct SystemStats {
+  std::vector<ShardStats> shards;
+  std::vector<ActorTypeStats> types;  // types with any activity
+  ActorCounters total;
+  // Sends from threads outside the system that found no actor.
+  uint64_t foreign_dead_letters = 0;
+
+  std::string ToString() const;
+};
+
+}  // namespace ringactor
+
+#endif  // RINGACTOR_ACTORS_STATS_H_

@@ -1,0 +1,45 @@
+// File: scheduler/clock.h
+//
+// The scheduler's one clock: CLOCK_MONOTONIC in nanoseconds (vDSO, no
+// syscall). Deadlines and timers use it, so wall-clock jumps move nothing.
+
+#ifndef RINGACTOR_SCHEDULER_CLOCK_H_
+#define RINGACTOR_SCHEDULER_CLOCK_H_
+
+#include <time.h>
+
+#include <cstdint>
+#include <limits>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace ringactor::scheduler {
+
+// Monotonic nanoseconds; never decreases.
+inline int64_t MonoNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+inline constexpr int64_t kNoDeadline = std::numeric_limits<int64_t>::max();
+
+// MonoNanos() + `d`, saturating (InfiniteDuration -> kNoDeadline).
+inline int64_t DeadlineAfter(absl::Duration d) {
+  if (d == absl::InfiniteDuration()) return kNoDeadline;
+  if (d < absl::ZeroDuration()) d = absl::ZeroDuration();
+  const int64_t now = MonoNanos();
+  const int64_t ns = absl::ToInt64Nanoseconds(d);
+  return ns > kNoDeadline - now ? kNoDeadline : now + ns;
+}
+
+// Converts a wall-clock deadline to the monotonic clock.
+inline int64_t DeadlineAt(absl::Time t) {
+  if (t == absl::InfiniteFuture()) return kNoDeadline;
+  return DeadlineAfter(t - absl::Now());
+}
+
+}  // namespace ringactor::scheduler
+
+#endif  // RINGACTOR_SCHEDULER_CLOCK_H_

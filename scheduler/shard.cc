@@ -1,0 +1,278 @@
+// File: scheduler/shard.cc
+
+#include "scheduler/shard.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "io/status.h"
+#include "scheduler/shard_set.h"
+
+namespace ringactor::scheduler {
+
+thread_local Shard* Shard::current_ = nullptr;
+
+namespace {
+
+// Resumes a coroutine from the run queue. Lives in a small pool per shard
+// so PostResume allocates nothing once warm.
+class ResumeItem final : public Runnable {
+ public:
+  std::coroutine_handle<> handle;
+  ResumeItem* next_free = nullptr;
+  void Run() override;
+};
+
+thread_local ResumeItem* free_resume_items = nullptr;
+
+void ResumeItem::Run() {
+  std::coroutine_handle<> h = handle;
+  handle = {};
+  next_free = free_resume_items;
+  free_resume_items = this;
+  h.resume();
+}
+
+struct ResumeItemPool {
+  ~ResumeItemPool() {
+    while (free_resume_items != nullptr) {
+      ResumeItem* next = free_resume_items->next_free;
+      delete free_resume_items;
+      free_resume_items = next;
+    }
+  }
+};
+thread_local ResumeItemPool resume_item_pool;
+
+}  // namespace
+
+namespace internal {
+
+void FinishRoot(PromiseBase& p, std::coroutine_handle<> frame) noexcept {
+  Shard* shard = Shard::Current();
+  // Unlink from the shard's list of live roots.
+  if (p.root_prev_ != nullptr) {
+    p.root_prev_->root_next_ = p.root_next_;
+  } else if (shard != nullptr) {
+    shard->roots_ = p.root_next_;
+  }
+  if (p.root_next_ != nullptr) p.root_next_->root_prev_ = p.root_prev_;
+  p.is_root_ = false;
+  if (p.root_done_ != nullptr) {
+    p.root_done_(p.root_ctx_, frame, /*finished=*/true);
+  } else {
+    frame.destroy();
+  }
+}
+
+}  // namespace internal
+
+Shard::Shard(ShardSet& set, transport::ShardId id, ShardHooks* hooks,
+             const ShardLoopOptions& options)
+    : set_(set), id_(id), hooks_(hooks), options_(options) {}
+
+Shard::~Shard() = default;
+
+void Shard::PostResume(std::coroutine_handle<> h) {
+  (void)resume_item_pool;  // instantiate the per-thread pool's cleanup
+  ResumeItem* item = free_resume_items;
+  if (item != nullptr) {
+    free_resume_items = item->next_free;
+  } else {
+    item = new ResumeItem;
+  }
+  item->handle = h;
+  Post(item);
+}
+
+void Shard::StartRoot(std::coroutine_handle<> h, internal::PromiseBase& p,
+                      internal::RootDoneFn done, void* ctx) {
+  p.is_root_ = true;
+  p.root_done_ = done;
+  p.root_ctx_ = ctx;
+  p.root_frame_ = h;
+  p.root_prev_ = nullptr;
+  p.root_next_ = roots_;
+  if (roots_ != nullptr) roots_->root_prev_ = &p;
+  roots_ = &p;
+  h.resume();
+}
+
+void Shard::DestroyRoots() {
+  while (roots_ != nullptr) {
+    internal::PromiseBase* p = roots_;
+    roots_ = p->root_next_;
+    if (roots_ != nullptr) roots_->root_prev_ = nullptr;
+    p->is_root_ = false;
+    if (p->root_done_ != nullptr) {
+      p->root_done_(p->root_ctx_, p->root_frame_, /*finished=*/false);
+    } else {
+      p->root_frame_.destroy();
+    }
+  }
+}
+
+absl::Status Shard::Send(transport::ShardId to, const transport::Envelope& e,
+                         SendPriority priority) {
+  const uint32_t t = to.value();
+  if (t >= backlog_.size()) {
+    return absl::InvalidArgumentError("Shard::Send: unknown target shard");
+  }
+  std::deque<transport::Envelope>& backlog = backlog_[t];
+  if (backlog.empty()) {
+    absl::Status s = endpoint_->Send(to, e);
+    if (s.ok() || !absl::IsResourceExhausted(s)) return s;
+    backlogged_.push_back(t);
+  } else if (priority == SendPriority::kRequest &&
+             backlog.size() >= options_.backlog_capacity) {
+    return absl::ResourceExhaustedError(
+        "the lane to the target shard and its backlog are full; retry after "
+        "the target drains (e.g. co_await Yield())");
+  }
+  backlog.push_back(e);
+  return absl::OkStatus();
+}
+
+size_t Shard::MoveBacklogs() {
+  size_t moved = 0;
+  for (size_t i = 0; i < backlogged_.size();) {
+    const uint32_t t = backlogged_[i];
+    std::deque<transport::Envelope>& backlog = backlog_[t];
+    while (!backlog.empty() &&
+           endpoint_->Send(transport::ShardId(t), backlog.front()).ok()) {
+      backlog.pop_front();
+      ++moved;
+    }
+    if (backlog.empty()) {
+      backlogged_[i] = backlogged_.back();
+      backlogged_.pop_back();
+    } else {
+      ++i;
+    }
+  }
+  return moved;
+}
+
+size_t Shard::RunForeignClosures() {
+  if (!has_closures_.load(std::memory_order_acquire)) return 0;
+  std::vector<absl::AnyInvocable<void() &&>> batch;
+  {
+    std::lock_guard<std::mutex> lock(closures_mu_);
+    batch.swap(closures_);
+    has_closures_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& fn : batch) std::move(fn)();
+  return batch.size();
+}
+
+size_t Shard::RunReady(size_t budget) {
+  size_t ran = 0;
+  while (ran < budget) {
+    Runnable* r = run_queue_.Pop();
+    if (r == nullptr) break;
+    r->Run();
+    ++ran;
+  }
+  return ran;
+}
+
+size_t Shard::RunTurn() {
+  size_t work = RunForeignClosures();
+  if (!timers_.empty()) work += timers_.FireDue(MonoNanos());
+  // Incoming first, with a budget, so cross-shard work never starves behind
+  // local work (DESIGN.md: Seastar's 50 ms submit_to).
+  work += endpoint_->Poll(*hooks_, options_.incoming_budget);
+  work += RunReady(options_.run_budget);
+  if (!backlogged_.empty()) work += MoveBacklogs();
+  return work;
+}
+
+absl::Status Shard::Loop() {
+  while (!stopping_.load(std::memory_order_acquire)) {
+    const size_t work = RunTurn();
+    RETURN_IF_ERROR(endpoint_->Flush());
+    if (work != 0 || !run_queue_.empty()) continue;
+    const int64_t next = timers_.NextDeadline();
+    absl::Duration max_sleep = absl::InfiniteDuration();
+    if (next != kNoDeadline) {
+      max_sleep = absl::Nanoseconds(std::max<int64_t>(0, next - MonoNanos()));
+    }
+    if (has_closures_.load(std::memory_order_acquire)) continue;
+    RETURN_IF_ERROR(endpoint_->Park(max_sleep));
+  }
+  return absl::OkStatus();
+}
+
+// Polls, moves backlogs and parks until stop barrier `barrier` is complete.
+absl::Status Shard::WaitForAll(int barrier) {
+  while (true) {
+    size_t work = endpoint_->Poll(*hooks_, options_.incoming_budget);
+    if (!backlogged_.empty()) work += MoveBacklogs();
+    RETURN_IF_ERROR(endpoint_->Flush());
+    if (set_.AllArrived(barrier) && backlogged_.empty()) return absl::OkStatus();
+    if (work == 0) RETURN_IF_ERROR(endpoint_->Park());
+  }
+}
+
+void Shard::Note(const absl::Status& s) {
+  if (!s.ok() && status_.ok()) status_ = s;
+}
+
+void Shard::StopSequence() {
+  // Closures accepted before Stop still run (SubmitTo's contract).
+  RunForeignClosures();
+  hooks_->OnShardStopping();
+  // Let coroutines resumed by phase 1 observe their errors and finish; a
+  // coroutine that keeps re-queuing itself is cut off and destroyed below.
+  for (int pass = 0; pass < 64 && !run_queue_.empty(); ++pass) {
+    RunReady(run_queue_.size());
+    Note(endpoint_->Flush());
+  }
+  run_queue_.Clear();
+  DestroyRoots();
+  timers_.Clear();
+  // Barrier 0: every shard has resolved its waiters. Phase-1 messages
+  // (error replies) are still delivered while we wait.
+  set_.Arrive(0);
+  Note(WaitForAll(0));
+  hooks_->OnShardStopped();
+  run_queue_.Clear();
+  // Barrier 1: nobody sends anything any more and every backlog is in a
+  // lane; what is left in our lanes is freed by the final drain.
+  set_.Arrive(1);
+  Note(WaitForAll(1));
+  while (endpoint_->Poll(*hooks_, SIZE_MAX) != 0) {
+  }
+}
+
+void Shard::Main() {
+  current_ = this;
+  tid_.store(static_cast<int>(syscall(SYS_gettid)), std::memory_order_release);
+  absl::StatusOr<std::unique_ptr<io::Ring>> ring =
+      io::Ring::Create(set_.ring_options_);
+  if (ring.ok()) {
+    ring_ = *std::move(ring);
+    endpoint_ = &set_.mesh().endpoint(id_);
+    Note(endpoint_->Attach(ring_.get()));
+  } else {
+    Note(ring.status());
+  }
+  backlog_.resize(set_.size());
+  const bool attached = status_.ok();
+  ready_.Notify();
+  set_.go_.WaitForNotification();
+  if (attached && set_.go_ok_.load(std::memory_order_acquire)) {
+    hooks_->OnShardStart();
+    Note(Loop());
+    StopSequence();
+  }
+  if (attached) Note(endpoint_->Detach());
+  ring_.reset();
+  current_ = nullptr;
+}
+
+}  // namespace ringactor::scheduler

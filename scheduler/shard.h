@@ -1,0 +1,233 @@
+// File: scheduler/shard.h
+//
+// A Shard is one thread, one io_uring ring and one event loop. Everything on
+// a shard (its run queue, timers, root coroutines, outgoing backlogs) is
+// touched only by its thread; other threads reach it through its transport
+// endpoint (lanes, inbox) or ShardSet::SubmitTo.
+
+#ifndef RINGACTOR_SCHEDULER_SHARD_H_
+#define RINGACTOR_SCHEDULER_SHARD_H_
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include <mutex>  // std::mutex: visible to TSan (abseil is not instrumented)
+#include "scheduler/notification.h"
+#include "io/ring.h"
+#include "scheduler/task.h"
+#include "scheduler/timer.h"
+#include "transport/endpoint.h"
+#include "transport/envelope.h"
+#include "transport/shard_id.h"
+
+namespace ringactor::scheduler {
+
+class ShardSet;
+
+// Runnable
+//
+// An item of a shard's run queue (an actor with mail, a coroutine to
+// resume). Intrusive: queuing allocates nothing. Shard-affine.
+class Runnable {
+ public:
+  virtual void Run() = 0;
+
+ protected:
+  ~Runnable() = default;
+
+ private:
+  friend class RunQueue;
+  Runnable* next_run_ = nullptr;
+};
+
+// FIFO of Runnables. Stealable placement (a later issue) adds a second,
+// stealable source that the loop polls next to this one; this queue stays
+// shard-private.
+class RunQueue {
+ public:
+  void Push(Runnable* r) {
+    r->next_run_ = nullptr;
+    if (tail_ == nullptr) {
+      head_ = r;
+    } else {
+      tail_->next_run_ = r;
+    }
+    tail_ = r;
+    ++size_;
+  }
+  Runnable* Pop() {
+    Runnable* r = head_;
+    if (r == nullptr) return nullptr;
+    head_ = r->next_run_;
+    if (head_ == nullptr) tail_ = nullptr;
+    --size_;
+    return r;
+  }
+  bool empty() const { return head_ == nullptr; }
+  size_t size() const { return size_; }
+  void Clear() { head_ = tail_ = nullptr, size_ = 0; }
+
+ private:
+  Runnable* head_ = nullptr;
+  Runnable* tail_ = nullptr;
+  size_t size_ = 0;
+};
+
+// ShardHooks
+//
+// What the layer above (actors/) plugs into each shard. Every method runs
+// on the shard's thread.
+class ShardHooks : public transport::Receiver {
+ public:
+  // After the ring is attached, before the loop starts.
+  virtual void OnShardStart() {}
+  // Stop, phase 1: the loop has stopped; resolve what waits (stop actors,
+  // fail pending requests). Envelopes may still be sent.
+  virtual void OnShardStopping() {}
+  // Stop, phase 2: every shard finished phase 1 and every root coroutine
+  // is destroyed. From now on OnEnvelopes must only free what it gets
+  // (send nothing); free remaining state here.
+  virtual void OnShardStopped() {}
+
+ protected:
+  ~ShardHooks() = default;
+};
+
+// Whether Shard::Send may refuse an envelope.
+enum class SendPriority {
+  // Refused with ResourceExhausted when the lane and the backlog to the
+  // target are full (backpressure).
+  kRequest,
+  // Never refused: replies and control messages must not wait behind
+  // requests (DESIGN.md: the ScyllaDB deadlock).
+  kReply,
+};
+
+struct ShardLoopOptions {
+  // Envelopes drained from lanes + inbox per loop turn.
+  uint32_t incoming_budget = 1024;
+  // Runnables run per loop turn.
+  uint32_t run_budget = 256;
+  // Requests that may wait in a shard-local backlog per target shard when
+  // the lane is full.
+  uint32_t backlog_capacity = 65536;
+};
+
+// Shard
+//
+// One thread + one io::Ring + the loop:
+//
+//   while running:
+//     run foreign closures (SubmitTo); fire due timers
+//     poll incoming envelopes (budgeted), run ready runnables (budgeted)
+//     move backlogs into lanes; flush all SQEs in one io_uring_enter
+//     if nothing happened: park until a doorbell, a CQE or the next timer
+//
+// Shard-affine except where noted.
+class Shard {
+ public:
+  Shard(ShardSet& set, transport::ShardId id, ShardHooks* hooks,
+        const ShardLoopOptions& options);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  // The shard running on the calling thread, or nullptr. Thread-safe.
+  static Shard* Current() { return current_; }
+
+  transport::ShardId id() const { return id_; }
+  ShardSet& set() { return set_; }
+  io::Ring& ring() { return *ring_; }
+  transport::Endpoint& endpoint() { return *endpoint_; }
+  // Kernel thread id (0 before start). Thread-safe.
+  int tid() const { return tid_.load(std::memory_order_acquire); }
+
+  // Queues `r` to run in this or a later loop turn.
+  void Post(Runnable* r) { run_queue_.Push(r); }
+  // Queues the resumption of `h`.
+  void PostResume(std::coroutine_handle<> h);
+  TimerHeap& timers() { return timers_; }
+
+  // Shard::Send()
+  //
+  // Sends `e` to shard `to` (not this one) through the lane, spilling into
+  // a shard-local backlog when the lane is full; order per target is kept.
+  // ResourceExhausted for a kRequest when the backlog holds
+  // `backlog_capacity` requests already; kReply is never refused.
+  absl::Status Send(transport::ShardId to, const transport::Envelope& e,
+                    SendPriority priority);
+
+  // Shard::Start()
+  //
+  // Starts `task` as a root coroutine on this shard. It runs until its first
+  // suspension before Start returns. When it finishes,
+  // `done(ctx, frame, true)` runs and must destroy the frame (nullptr: the
+  // frame is just destroyed). A root still suspended at shutdown gets
+  // `done(ctx, frame, false)` after OnShardStopping.
+  template <typename T>
+  void Start(Task<T> task, internal::RootDoneFn done = nullptr,
+             void* ctx = nullptr) {
+    auto h = task.Release();
+    StartRoot(h, h.promise(), done, ctx);
+  }
+
+  // True once Stop began. Thread-safe.
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+
+ private:
+  friend class ShardSet;
+  void Main();  // thread body
+  absl::Status Loop();
+  size_t RunTurn();
+  size_t RunForeignClosures();
+  size_t RunReady(size_t budget);
+  size_t MoveBacklogs();
+  void StartRoot(std::coroutine_handle<> h, internal::PromiseBase& p,
+                 internal::RootDoneFn done, void* ctx);
+  friend void internal::FinishRoot(internal::PromiseBase&,
+                                   std::coroutine_handle<>) noexcept;
+  void StopSequence();
+  absl::Status WaitForAll(int barrier);
+  // Keeps the first error.
+  void Note(const absl::Status& s);
+  void DestroyRoots();
+
+  ShardSet& set_;
+  const transport::ShardId id_;
+  ShardHooks* const hooks_;
+  const ShardLoopOptions options_;
+
+  // -- Shared with other threads --------------------------------------------
+  std::atomic<int> tid_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> has_closures_{false};
+  Notification ready_;  // ring created and attached (or failed)
+  std::mutex closures_mu_;
+  std::vector<absl::AnyInvocable<void() &&>> closures_
+      ABSL_GUARDED_BY(closures_mu_);
+  bool accepting_closures_ ABSL_GUARDED_BY(closures_mu_) = true;
+
+  // -- Owner-only -----------------------------------------------------------
+  std::unique_ptr<io::Ring> ring_;
+  transport::Endpoint* endpoint_ = nullptr;
+  RunQueue run_queue_;
+  TimerHeap timers_;
+  std::vector<std::deque<transport::Envelope>> backlog_;  // per target
+  std::vector<uint32_t> backlogged_;                      // targets with one
+  internal::PromiseBase* roots_ = nullptr;  // live root coroutines
+  absl::Status status_;
+
+  static thread_local Shard* current_;
+};
+
+}  // namespace ringactor::scheduler
+
+#endif  // RINGACTOR_SCHEDULER_SHARD_H_

@@ -1,0 +1,168 @@
+// File: scheduler/shard_set.cc
+
+#include "scheduler/shard_set.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace ringactor::scheduler {
+namespace {
+
+std::vector<int> AllowedCpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    }
+  }
+  if (cpus.empty()) cpus.push_back(0);
+  return cpus;
+}
+
+}  // namespace
+
+uint32_t AllowedCpuCount() {
+  return static_cast<uint32_t>(AllowedCpus().size());
+}
+
+absl::Status ShardSetOptions::Validate() const {
+  if (num_shards.has_value() && (*num_shards == 0 || *num_shards > 256)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "num_shards must be in [1, 256] (or unset: one per CPU), got ",
+        *num_shards));
+  }
+  transport::MeshOptions m = mesh;
+  m.num_shards = ShardSet::ResolveShardCount(*this);
+  if (absl::Status s = m.Validate(); !s.ok()) return s;
+  if (loop.incoming_budget == 0 || loop.incoming_budget > (1u << 20)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "incoming_budget must be in [1, 1048576], got ", loop.incoming_budget));
+  }
+  if (loop.run_budget == 0 || loop.run_budget > (1u << 20)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "run_budget must be in [1, 1048576], got ", loop.run_budget));
+  }
+  if (loop.backlog_capacity > (1u << 24)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "backlog_capacity must be in [0, 16777216], got ",
+        loop.backlog_capacity));
+  }
+  return absl::OkStatus();
+}
+
+uint32_t ShardSet::ResolveShardCount(const ShardSetOptions& options) {
+  return options.num_shards.has_value()
+             ? *options.num_shards
+             : std::min<uint32_t>(AllowedCpuCount(), 256);
+}
+
+absl::StatusOr<std::unique_ptr<ShardSet>> ShardSet::Create(
+    const ShardSetOptions& options, std::vector<ShardHooks*> hooks) {
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  const uint32_t n = ResolveShardCount(options);
+  if (hooks.size() != n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ShardSet::Create: ", hooks.size(), " hooks for ", n,
+                     " shards"));
+  }
+  transport::MeshOptions mesh_options = options.mesh;
+  mesh_options.num_shards = n;
+  auto mesh = transport::Mesh::Create(mesh_options);
+  if (!mesh.ok()) return mesh.status();
+
+  std::unique_ptr<ShardSet> set(new ShardSet());
+  set->mesh_ = *std::move(mesh);
+  set->ring_options_ = options.ring;
+  if (options.pin_threads) set->cpus_ = AllowedCpus();
+  for (uint32_t i = 0; i < n; ++i) {
+    set->shards_.push_back(std::make_unique<Shard>(
+        *set, transport::ShardId(i), hooks[i], options.loop));
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    Shard* shard = set->shards_[i].get();
+    set->threads_.emplace_back([shard] { shard->Main(); });
+    if (!set->cpus_.empty()) {
+      cpu_set_t cpu;
+      CPU_ZERO(&cpu);
+      CPU_SET(set->cpus_[i % set->cpus_.size()], &cpu);
+      pthread_setaffinity_np(set->threads_.back().native_handle(),
+                             sizeof(cpu), &cpu);
+    }
+  }
+  absl::Status first;
+  for (auto& shard : set->shards_) {
+    shard->ready_.WaitForNotification();
+    if (first.ok() && !shard->status_.ok()) first = shard->status_;
+  }
+  set->go_ok_.store(first.ok(), std::memory_order_release);
+  set->go_.Notify();
+  if (!first.ok()) {
+    for (auto& t : set->threads_) t.join();
+    set->threads_.clear();
+    std::lock_guard<std::mutex> lock(set->stop_mu_);
+    set->stopped_ = true;
+    return first;
+  }
+  return set;
+}
+
+ShardSet::~ShardSet() { Stop().IgnoreError(); }
+
+absl::Status ShardSet::SubmitTo(transport::ShardId to,
+                                absl::AnyInvocable<void() &&> fn) {
+  if (to.value() >= shards_.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SubmitTo: no shard ", to.value(), " (", shards_.size(),
+                     " shards)"));
+  }
+  Shard& shard = *shards_[to.value()];
+  {
+    std::lock_guard<std::mutex> lock(shard.closures_mu_);
+    if (!shard.accepting_closures_) {
+      return absl::UnavailableError("SubmitTo: the shard set is stopping");
+    }
+    shard.closures_.push_back(std::move(fn));
+    shard.has_closures_.store(true, std::memory_order_release);
+  }
+  return mesh_->Wake(to);
+}
+
+void ShardSet::Arrive(int barrier) {
+  arrived_[barrier].fetch_add(1, std::memory_order_acq_rel);
+  WakeAll();
+}
+
+void ShardSet::WakeAll() {
+  for (uint32_t i = 0; i < size(); ++i) {
+    mesh_->Wake(transport::ShardId(i)).IgnoreError();
+  }
+}
+
+absl::Status ShardSet::Stop() {
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  if (stopped_) return stop_status_;
+  stopped_ = true;
+  for (auto& shard : shards_) {
+    std::lock_guard<std::mutex> closures_lock(shard->closures_mu_);
+    shard->accepting_closures_ = false;
+  }
+  for (auto& shard : shards_) {
+    shard->stopping_.store(true, std::memory_order_release);
+  }
+  WakeAll();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  for (auto& shard : shards_) {
+    if (stop_status_.ok() && !shard->status_.ok()) stop_status_ = shard->status_;
+  }
+  return stop_status_;
+}
+
+}  // namespace ringactor::scheduler
