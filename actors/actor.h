@@ -97,9 +97,9 @@ class Actor : private scheduler::Runnable {
   friend class internal::SlotTable;
   friend void internal::CoroutineStarted(Actor&, internal::MessageNode&);
   friend class ActorSystem;
-  void Run() override;
+  void RunOnShard() override;
 
-  enum class State : uint8_t { kNew, kRunning, kStopping };
+  enum class Lifecycle : uint8_t { kNew, kRunning, kStopping };
 
   // Framework state, moved to the new instance on restart. 56 bytes plus
   // the vtable pointers.
@@ -112,7 +112,7 @@ class Actor : private scheduler::Runnable {
   uint32_t in_flight_ = 0;  // coroutine handlers not yet finished
   uint32_t shard_ = 0;
   uint16_t type_ = 0;  // ActorTypeIndex
-  State state_ = State::kNew;
+  Lifecycle state_ = Lifecycle::kNew;
   OnFailure on_failure_ = OnFailure::kRestart;
   bool reentrant_ = false;
   bool scheduled_ = false;  // in the run queue

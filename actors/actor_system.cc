@@ -32,6 +32,12 @@ std::string SystemStats::ToString() const {
   std::string out;
   for (const ShardStats& s : shards) {
     absl::StrAppend(&out, line(absl::StrCat("shard ", s.shard), s.actors));
+    absl::StrAppendFormat(
+        &out,
+        "%-28s enqueued=%d sleeps=%d doorbells=%d backpressure=%d "
+        "late_replies=%d\n",
+        "", s.transport.enqueued, s.transport.sleeps, s.transport.doorbells_sent,
+        s.transport.backpressure, s.late_replies);
   }
   for (const ActorTypeStats& t : types) {
     absl::StrAppend(&out, line(t.type, t.counters));

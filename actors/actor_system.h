@@ -93,6 +93,25 @@ class ActorSystem;
 
 namespace internal {
 
+template <typename V>
+using AskResultOf =
+    std::conditional_t<std::is_void_v<V>, absl::Status, absl::StatusOr<V>>;
+
+// Turns a reply into what Ask yields, and frees it.
+template <typename V>
+AskResultOf<V> TakeReply(ReplyNode* reply) {
+  AskResultOf<V> out = [&]() -> AskResultOf<V> {
+    if (!reply->status.ok()) return reply->status;
+    if constexpr (std::is_void_v<V>) {
+      return absl::OkStatus();
+    } else {
+      return std::move(static_cast<TypedReply<V>*>(reply)->value);
+    }
+  }();
+  Free(reply);
+  return out;
+}
+
 // AskAwaiter<V>
 //
 // `co_await ref.Ask(msg, timeout)`. Sends when awaited; resumes with the
@@ -103,8 +122,7 @@ template <typename V>
 class [[nodiscard]] AskAwaiter final : public PendingAsk,
                                        public scheduler::Timer {
  public:
-  using Result =
-      std::conditional_t<std::is_void_v<V>, absl::Status, absl::StatusOr<V>>;
+  using Result = AskResultOf<V>;
 
   AskAwaiter(ActorSystem* system, uint32_t shard, MessageNode* node,
              int64_t deadline_ns)
@@ -130,14 +148,7 @@ class [[nodiscard]] AskAwaiter final : public PendingAsk,
   void OnReply(ReplyNode* reply) override {
     registered_ = false;
     Disarm();
-    if (!reply->status.ok()) {
-      result_.emplace(reply->status);
-    } else if constexpr (std::is_void_v<V>) {
-      result_.emplace(absl::OkStatus());
-    } else {
-      result_.emplace(std::move(static_cast<TypedReply<V>*>(reply)->value));
-    }
-    delete reply;
+    result_.emplace(TakeReply<V>(reply));
     runtime_->shard().PostResume(handle_);
   }
   void OnFire() noexcept override {
@@ -158,6 +169,89 @@ class [[nodiscard]] AskAwaiter final : public PendingAsk,
   bool registered_ = false;
   std::coroutine_handle<> handle_;
   std::optional<Result> result_;
+};
+
+
+// AskGroup<V>
+//
+// `co_await AskAll(refs, msg, timeout)`: one Ask per ref, all sent at once,
+// one resumption when every reply (or the deadline) is in.
+template <typename V>
+class [[nodiscard]] AskGroup final : public scheduler::Timer {
+ public:
+  using Result = AskResultOf<V>;
+  struct Target {
+    ActorSystem* system;
+    uint32_t shard;
+    MessageNode* node;
+  };
+
+  AskGroup(std::vector<Target> targets, int64_t deadline_ns)
+      : targets_(std::move(targets)), deadline_ns_(deadline_ns) {}
+  AskGroup(AskGroup&& o) noexcept
+      : targets_(std::move(o.targets_)), deadline_ns_(o.deadline_ns_) {}
+  ~AskGroup() override {
+    for (Target& t : targets_) delete t.node;
+    if (members_ != nullptr) {
+      for (size_t i = 0; i < targets_.size(); ++i) {
+        if (members_[i].registered) runtime_->UnregisterAsk(members_[i].to);
+      }
+    }
+  }
+
+  bool await_ready();
+  void await_suspend(std::coroutine_handle<> h) {
+    handle_ = h;
+    if (deadline_ns_ != scheduler::kNoDeadline) Arm(deadline_ns_);
+  }
+  std::vector<Result> await_resume() {
+    std::vector<Result> out;
+    out.reserve(targets_.size());
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      out.push_back(std::move(*members_[i].result));
+    }
+    return out;
+  }
+
+ private:
+  struct Member final : PendingAsk {
+    AskGroup* group = nullptr;
+    ReplyTo to;
+    bool registered = false;
+    std::optional<Result> result;
+    void OnReply(ReplyNode* reply) override {
+      registered = false;
+      result.emplace(TakeReply<V>(reply));
+      group->OneDone();
+    }
+  };
+  void OneDone() {
+    if (--outstanding_ == 0 && handle_) {
+      Disarm();
+      runtime_->shard().PostResume(handle_);
+    }
+  }
+  void OnFire() noexcept override {
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      Member& m = members_[i];
+      if (!m.registered) continue;
+      runtime_->UnregisterAsk(m.to);
+      m.registered = false;
+      runtime_->CountAskTimeout(type_);
+      m.result.emplace(
+          absl::DeadlineExceededError("AskAll: no reply before the deadline"));
+    }
+    outstanding_ = 0;
+    handle_.resume();
+  }
+
+  std::vector<Target> targets_;
+  int64_t deadline_ns_;
+  std::unique_ptr<Member[]> members_;
+  ShardRuntime* runtime_ = nullptr;
+  size_t outstanding_ = 0;
+  uint16_t type_ = 0;
+  std::coroutine_handle<> handle_;
 };
 
 }  // namespace internal
@@ -225,6 +319,9 @@ class ActorRef {
 
  private:
   friend class ActorSystem;
+  template <typename B, typename M>
+  friend auto AskAll(const std::vector<ActorRef<B>>& refs, const M& msg,
+                     absl::Duration timeout);
   ActorRef(ActorSystem* s, uint32_t shard, uint32_t slot, uint32_t gen)
       : system_(s), shard_(shard), slot_(slot), gen_(gen) {}
 
@@ -381,6 +478,58 @@ absl::Status ActorRef<A>::Stop() const {
   auto* node = new internal::StopNode();
   Fill(*node);
   return system_->Deliver(shard_, node, internal::kStopTag);
+}
+
+// AskAll()
+//
+// `co_await AskAll(refs, msg, timeout)`: sends a copy of `msg` to every actor
+// in `refs` at once and resumes when all have answered or the deadline
+// passed. Yields one result per ref, in order (each as Ask would).
+template <typename A, typename M>
+auto AskAll(const std::vector<ActorRef<A>>& refs, const M& msg,
+            absl::Duration timeout) {
+  ActorRef<A>::template CheckMessage<M>();
+  using V = typename internal::HandlerTraits<A, M>::Value;
+  std::vector<typename internal::AskGroup<V>::Target> targets;
+  targets.reserve(refs.size());
+  for (const ActorRef<A>& r : refs) {
+    auto* node = new internal::TypedNode<A, M>(msg);
+    r.Fill(*node);
+    targets.push_back({r.system_, r.shard_, node});
+  }
+  return internal::AskGroup<V>(std::move(targets),
+                               scheduler::DeadlineAfter(timeout));
+}
+
+template <typename V>
+bool internal::AskGroup<V>::await_ready() {
+  runtime_ = ShardRuntime::Current();
+  members_ = std::make_unique<Member[]>(targets_.size());
+  for (size_t i = 0; i < targets_.size(); ++i) {
+    Target& t = targets_[i];
+    Member& m = members_[i];
+    m.group = this;
+    type_ = t.node->type;
+    if (t.system == nullptr || runtime_ == nullptr ||
+        &runtime_->system() != t.system) {
+      m.result.emplace(absl::FailedPreconditionError(
+          "AskAll must be awaited on a shard of the actors' system"));
+      continue;
+    }
+    m.to = runtime_->RegisterAsk(&m);
+    m.registered = true;
+    t.node->reply_to = m.to;
+    t.node->deadline_ns = deadline_ns_;
+    absl::Status s = t.system->Deliver(t.shard, std::exchange(t.node, nullptr));
+    if (!s.ok()) {
+      runtime_->UnregisterAsk(m.to);
+      m.registered = false;
+      m.result.emplace(std::move(s));
+      continue;
+    }
+    ++outstanding_;
+  }
+  return outstanding_ == 0;
 }
 
 namespace internal {

@@ -17,7 +17,7 @@ namespace ringactor {
 
 Actor::~Actor() = default;
 
-void Actor::Run() { internal::ShardRuntime::Current()->RunActor(this); }
+void Actor::RunOnShard() { internal::ShardRuntime::Current()->RunActor(this); }
 
 namespace internal {
 
@@ -140,6 +140,16 @@ void CoroutineFinished(MessageNode* request) {
 
 scheduler::Shard& CurrentShard() { return ShardRuntime::Current()->shard(); }
 
+ShardRuntime* CurrentRuntime() { return ShardRuntime::Current(); }
+
+void Free(Traveler* t) {
+  if (ShardRuntime* rt = ShardRuntime::Current()) {
+    rt->Free(t);
+  } else {
+    delete t;
+  }
+}
+
 // -- ShardRuntime ------------------------------------------------------------
 
 ShardRuntime::ShardRuntime(ActorSystem& system, uint32_t shard)
@@ -147,15 +157,15 @@ ShardRuntime::ShardRuntime(ActorSystem& system, uint32_t shard)
       shard_(shard),
       counters_(new TypeCounters[kMaxActorTypes]) {}
 
-ShardRuntime::~ShardRuntime() = default;
 
 void ShardRuntime::OnShardStart() {
   current_ = this;
   shard_ptr_ = scheduler::Shard::Current();
+  returns_.resize(system_.num_shards());
 }
 
 void ShardRuntime::Schedule(Actor* a) {
-  if (a->scheduled_ || a->state_ == Actor::State::kStopping) return;
+  if (a->scheduled_ || a->state_ == Actor::Lifecycle::kStopping) return;
   if (a->in_flight_ > 0 && (!a->reentrant_ || a->restart_pending_)) return;
   a->scheduled_ = true;
   shard_ptr_->Post(a);
@@ -163,7 +173,7 @@ void ShardRuntime::Schedule(Actor* a) {
 
 absl::Status ShardRuntime::Enqueue(MessageNode* node, bool local) {
   if (phase_ == Phase::kStopped) {  // callers were resolved by their shards
-    delete node;
+    Free(node);
     return absl::UnavailableError("the actor system is shutting down");
   }
   SlotTable::Slot* s = slots_.Get(node->slot);
@@ -172,23 +182,23 @@ absl::Status ShardRuntime::Enqueue(MessageNode* node, bool local) {
       s->alive_gen.load(std::memory_order_relaxed) == node->gen) {
     a = s->actor.load(std::memory_order_acquire);
   }
-  if (a == nullptr || a->state_ == Actor::State::kStopping) {
+  if (a == nullptr || a->state_ == Actor::Lifecycle::kStopping) {
     absl::Status why = absl::NotFoundError("the actor has stopped");
     if (local) {
       CountDeadLetter(node->type);
-      delete node;
+      Free(node);
       return why;
     }
     DeadLetter(node, why);
     return why;
   }
   if (node->is_stop()) {
-    delete node;
+    Free(node);
     StopActor(a);
     return absl::OkStatus();
   }
   if (local && a->depth_ >= system_.options().mailbox_capacity) {
-    delete node;
+    Free(node);
     return absl::ResourceExhaustedError(
         absl::StrCat("the actor's mailbox holds ", a->depth_,
                      " messages (mailbox_capacity); retry later"));
@@ -211,23 +221,23 @@ void ShardRuntime::DeadLetter(MessageNode* node, absl::Status why) {
   if (node->reply_to.wanted() && phase_ != Phase::kStopped) {
     Reply(node->reply_to, new ReplyNode(std::move(why)));
   }
-  delete node;
+  Free(node);
 }
 
 void ShardRuntime::StartActor(uint32_t slot, uint32_t gen) {
   if (!slots_.IsAlive(slot, gen)) return;
   Actor* a = slots_.Get(slot)->actor.load(std::memory_order_acquire);
-  if (a != nullptr && a->state_ == Actor::State::kNew) Schedule(a);
+  if (a != nullptr && a->state_ == Actor::Lifecycle::kNew) Schedule(a);
 }
 
 void ShardRuntime::RunActor(Actor* a) {
   a->scheduled_ = false;
-  if (a->state_ == Actor::State::kStopping) {
+  if (a->state_ == Actor::Lifecycle::kStopping) {
     if (a->in_flight_ == 0) FinishStop(a);
     return;
   }
-  if (a->state_ == Actor::State::kNew) {
-    a->state_ = Actor::State::kRunning;
+  if (a->state_ == Actor::Lifecycle::kNew) {
+    a->state_ = Actor::Lifecycle::kRunning;
     a->started_ = true;
     counters_[a->type_].live_actors.Add(1);
     try {
@@ -242,7 +252,7 @@ void ShardRuntime::RunActor(Actor* a) {
     }
   }
   const uint32_t batch = system_.options().mailbox_batch;
-  const int64_t now = scheduler::MonoNanos();
+  int64_t now = 0;  // read lazily: only Asks carry deadlines
   for (uint32_t n = 0; n < batch && a->mail_head_ != nullptr; ++n) {
     if (a->in_flight_ > 0 && (!a->reentrant_ || a->restart_pending_)) return;
     MessageNode* node = a->mail_head_;
@@ -251,7 +261,9 @@ void ShardRuntime::RunActor(Actor* a) {
     --a->depth_;
     TypeCounters& c = counters_[a->type_];
     c.mailbox_depth.Sub(1);
-    if (node->deadline_ns <= now) {  // an Ask whose caller gave up
+    if (node->deadline_ns != scheduler::kNoDeadline &&
+        node->deadline_ns <= (now != 0 ? now : now = scheduler::MonoNanos())) {
+      // An Ask whose caller gave up.
       DeadLetter(node, absl::DeadlineExceededError(
                            "the request's deadline passed before it ran"));
       continue;
@@ -261,7 +273,7 @@ void ShardRuntime::RunActor(Actor* a) {
     running_ = a;
     const bool kept = node->Invoke(*a);
     running_ = nullptr;
-    if (!kept) delete node;
+    if (!kept) Free(node);
     if (a->restart_pending_ || a->stop_requested_) {
       AfterHandler(a);
       return;
@@ -271,7 +283,7 @@ void ShardRuntime::RunActor(Actor* a) {
 }
 
 void ShardRuntime::AfterHandler(Actor* a) {
-  if (a->state_ == Actor::State::kStopping) {
+  if (a->state_ == Actor::Lifecycle::kStopping) {
     if (a->in_flight_ == 0 && !a->scheduled_) FinishStop(a);
     return;
   }
@@ -283,7 +295,7 @@ void ShardRuntime::AfterHandler(Actor* a) {
     if (a->in_flight_ > 0) return;  // the last handler to finish restarts it
     a = Restart(a);
   }
-  if (a->mail_head_ != nullptr || a->state_ == Actor::State::kNew) {
+  if (a->mail_head_ != nullptr || a->state_ == Actor::Lifecycle::kNew) {
     Schedule(a);
   }
 }
@@ -313,7 +325,7 @@ void ShardRuntime::OnHandlerFailed(Actor& actor, MessageNode& request,
 
 void ShardRuntime::OnCoroutineFinished(MessageNode* request) {
   Actor* a = request->running_on;
-  delete request;
+  Free(request);
   --a->in_flight_;
   if (a == running_) return;  // RunActor looks at it when Invoke returns
   AfterHandler(a);  // may restart or free `a`
@@ -331,7 +343,7 @@ Actor* ShardRuntime::Restart(Actor* old) {
   fresh->type_ = old->type_;
   fresh->on_failure_ = old->on_failure_;
   fresh->reentrant_ = old->reentrant_;
-  fresh->state_ = Actor::State::kNew;  // OnStart runs again
+  fresh->state_ = Actor::Lifecycle::kNew;  // OnStart runs again
   slots_.Get(old->slot_)->actor.store(fresh, std::memory_order_release);
   TypeCounters& c = counters_[old->type_];
   c.restarts.Add(1);
@@ -346,8 +358,8 @@ Actor* ShardRuntime::Restart(Actor* old) {
 }
 
 void ShardRuntime::StopActor(Actor* a) {
-  if (a->state_ == Actor::State::kStopping) return;
-  a->state_ = Actor::State::kStopping;
+  if (a->state_ == Actor::Lifecycle::kStopping) return;
+  a->state_ = Actor::Lifecycle::kStopping;
   slots_.Retire(a->slot_);
   const absl::Status why =
       phase_ == Phase::kRunning
@@ -419,7 +431,7 @@ void ShardRuntime::DeliverReply(ReplyNode* reply) {
   if (phase_ == Phase::kStopped || to.index >= asks_.size() ||
       asks_[to.index].gen != to.gen || asks_[to.index].ask == nullptr) {
     late_replies_.Add(1);
-    delete reply;
+    Free(reply);
     return;
   }
   PendingAsk* ask = asks_[to.index].ask;
@@ -427,10 +439,77 @@ void ShardRuntime::DeliverReply(ReplyNode* reply) {
   ask->OnReply(reply);
 }
 
+void ShardRuntime::Free(Traveler* t) {
+  ShardRuntime* origin = t->origin;
+  if (origin == this || origin == nullptr || phase_ == Phase::kStopped ||
+      &origin->system_ != &system_) {
+    delete t;
+    return;
+  }
+  const uint32_t to = origin->shard_;
+  if (!returns_[to].dirty) {
+    returns_[to].dirty = true;
+    returns_dirty_.push_back(to);
+  }
+  t->next_return = returns_[to].head;
+  returns_[to].head = t;
+  if (++returns_[to].count >= kReturnBatch) SendReturns(to);
+}
+
+void ShardRuntime::SendReturns(uint32_t to) {
+  Traveler* head = std::exchange(returns_[to].head, nullptr);
+  returns_[to].count = 0;
+  if (head == nullptr) return;
+  // Never refused (kReply priority): the memory must get home.
+  if (!shard_ptr_
+           ->Send(transport::ShardId(to),
+                  {kReturnTag, reinterpret_cast<uint64_t>(head)},
+                  scheduler::SendPriority::kReply)
+           .ok()) {
+    DeleteList(head);
+  }
+}
+
+void ShardRuntime::DeleteList(Traveler* head) {
+  while (head != nullptr) {
+    Traveler* next = head->next_return;
+    delete head;
+    head = next;
+  }
+}
+
+void ShardRuntime::OnTurnEnd(bool idle) {
+  if (to_free_ != nullptr && (idle || to_free_count_ >= kMaxDeferredFrees)) {
+    DeleteList(std::exchange(to_free_, nullptr));
+    to_free_count_ = 0;
+  }
+  // Full batches went out already; a partial one waits for more company
+  // until this shard runs out of work.
+  if (!idle || returns_dirty_.empty()) return;
+  for (uint32_t to : returns_dirty_) {
+    SendReturns(to);
+    returns_[to].dirty = false;
+  }
+  returns_dirty_.clear();
+}
+
 void ShardRuntime::OnEnvelopes(transport::ShardId from,
                                const transport::Envelope* e, size_t n) {
   for (size_t i = 0; i < n; ++i) {
-    if (e[i].tag == kReplyTag) {
+    if (e[i].tag == kReturnTag) {
+      // Freed later, off the critical path (OnTurnEnd): the nodes' cache
+      // lines are on the other core now.
+      Traveler* head = reinterpret_cast<Traveler*>(e[i].value);
+      Traveler* tail = head;
+      uint32_t n = 1;
+      while (tail->next_return != nullptr) {
+        tail = tail->next_return;
+        ++n;
+      }
+      tail->next_return = to_free_;
+      to_free_ = head;
+      to_free_count_ += n;
+    } else if (e[i].tag == kReplyTag) {
       DeliverReply(reinterpret_cast<ReplyNode*>(e[i].value));
     } else {
       Enqueue(reinterpret_cast<MessageNode*>(e[i].value), /*local=*/false)
@@ -456,6 +535,7 @@ void ShardRuntime::OnShardStopping() {
 }
 
 void ShardRuntime::OnShardStopped() {
+  OnTurnEnd(/*idle=*/true);  // the last returns go out before barrier 1
   phase_ = Phase::kStopped;
   // Suspended handlers were destroyed with their coroutines; finish every
   // actor that still waited for one.
@@ -470,6 +550,8 @@ void ShardRuntime::OnShardStopped() {
   asks_.clear();
   free_asks_.clear();
 }
+
+ShardRuntime::~ShardRuntime() { DeleteList(std::exchange(to_free_, nullptr)); }
 
 }  // namespace internal
 }  // namespace ringactor

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 
@@ -69,6 +71,28 @@ std::string Human(double v) {
   if (v >= 1e6) return absl::StrFormat("%.2fM", v / 1e6);
   if (v >= 1e3) return absl::StrFormat("%.2fk", v / 1e3);
   return absl::StrFormat("%.3g", v);
+}
+
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void RunPair(const std::function<void()>& a, const std::function<void()>& b) {
+  std::thread ta([&] {
+    PinToCpu(0);
+    a();
+  });
+  std::thread tb([&] {
+    PinToCpu(1);
+    b();
+  });
+  ta.join();
+  tb.join();
 }
 
 }  // namespace ringactor::bench

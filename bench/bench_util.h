@@ -6,6 +6,8 @@
 #ifndef RINGACTOR_BENCH_BENCH_UTIL_H_
 #define RINGACTOR_BENCH_BENCH_UTIL_H_
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,14 @@ class Table {
  private:
   std::vector<std::vector<std::string>> rows_;
 };
+
+using Clock = std::chrono::steady_clock;
+double Seconds(Clock::duration d);
+double Median(std::vector<double> v);
+inline void CpuRelax() { __builtin_ia32_pause(); }
+
+// Runs `a` and `b` on two threads pinned to CPUs 0 and 1; joins both.
+void RunPair(const std::function<void()>& a, const std::function<void()>& b);
 
 // Formats `v` with `digits` significant digits and SI suffixes (k, M, G).
 std::string Human(double v);

@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "bench/bench_util.h"
 #include "bench/peers/mutex_queue.h"
+#include "bench/peers/spsc_limit.h"
 #include "bench/peers/spsc_ring.h"
 #include "io/ring.h"
 #include "transport/mesh.h"
@@ -46,30 +47,10 @@ using transport::Receiver;
 using transport::ShardId;
 using Clock = std::chrono::steady_clock;
 
-double Seconds(Clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
 
-inline void CpuRelax() { __builtin_ia32_pause(); }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // Runs `a` on CPU 0 and `b` on CPU 1 and waits for both.
-void RunPair(const std::function<void()>& a, const std::function<void()>& b) {
-  std::thread ta([&] {
-    PinToCpu(0);
-    a();
-  });
-  std::thread tb([&] {
-    PinToCpu(1);
-    b();
-  });
-  ta.join();
-  tb.join();
-}
 
 struct Result {
   double msgs_per_s = 0;
@@ -270,67 +251,7 @@ double ForeignWakeRtt(uint64_t iters, transport::ForeignWake wake) {
 
 // -- spsc_limit: busy-polled SPSC ring ---------------------------------------
 
-double SpscOneway(uint64_t n) {
-  SpscRing ring(1024);
-  Clock::time_point start, end;
-  std::atomic<int> ready{0};
-  RunPair(
-      [&] {
-        ready.fetch_add(1);
-        while (ready.load() < 2) CpuRelax();
-        start = Clock::now();
-        for (uint64_t i = 0; i < n;) {
-          if (ring.Push({i, i})) {
-            if ((++i & 255) == 0) ring.Publish();
-          } else {
-            ring.Publish();
-            CpuRelax();
-          }
-        }
-        ring.Publish();
-      },
-      [&] {
-        ready.fetch_add(1);
-        uint64_t got = 0, sum = 0;
-        while (got < n) {
-          got += ring.Drain([&](const Payload& p) { sum += p.b; });
-        }
-        end = Clock::now();
-        if (sum == 42) std::printf(" ");  // keep the loop honest
-      });
-  return n / Seconds(end - start);
-}
 
-double SpscPingPong(uint64_t iters) {
-  SpscRing there(64), back(64);
-  Clock::time_point start, end;
-  std::atomic<int> ready{0};
-  RunPair(
-      [&] {
-        ready.fetch_add(1);
-        while (ready.load() < 2) CpuRelax();
-        start = Clock::now();
-        for (uint64_t i = 0; i < iters; ++i) {
-          there.Push({i, i});
-          there.Publish();
-          while (back.Drain([](const Payload&) {}) == 0) CpuRelax();
-        }
-        end = Clock::now();
-      },
-      [&] {
-        ready.fetch_add(1);
-        for (uint64_t i = 0; i < iters;) {
-          const uint64_t n = there.Drain([&](const Payload& p) { back.Push(p); });
-          if (n != 0) {
-            back.Publish();
-            i += n;
-          } else {
-            CpuRelax();
-          }
-        }
-      });
-  return Seconds(end - start) * 1e9 / iters;
-}
 
 // -- msgring_raw: one MSG_RING per message -------------------------------------
 

@@ -24,12 +24,12 @@ class ResumeItem final : public Runnable {
  public:
   std::coroutine_handle<> handle;
   ResumeItem* next_free = nullptr;
-  void Run() override;
+  void RunOnShard() override;
 };
 
 thread_local ResumeItem* free_resume_items = nullptr;
 
-void ResumeItem::Run() {
+void ResumeItem::RunOnShard() {
   std::coroutine_handle<> h = handle;
   handle = {};
   next_free = free_resume_items;
@@ -174,7 +174,7 @@ size_t Shard::RunReady(size_t budget) {
   while (ran < budget) {
     Runnable* r = run_queue_.Pop();
     if (r == nullptr) break;
-    r->Run();
+    r->RunOnShard();
     ++ran;
   }
   return ran;
@@ -194,6 +194,7 @@ size_t Shard::RunTurn() {
 absl::Status Shard::Loop() {
   while (!stopping_.load(std::memory_order_acquire)) {
     const size_t work = RunTurn();
+    hooks_->OnTurnEnd(/*idle=*/work == 0 && run_queue_.empty());
     RETURN_IF_ERROR(endpoint_->Flush());
     if (work != 0 || !run_queue_.empty()) continue;
     const int64_t next = timers_.NextDeadline();
@@ -211,6 +212,7 @@ absl::Status Shard::Loop() {
 absl::Status Shard::WaitForAll(int barrier) {
   while (true) {
     size_t work = endpoint_->Poll(*hooks_, options_.incoming_budget);
+    hooks_->OnTurnEnd(/*idle=*/true);
     if (!backlogged_.empty()) work += MoveBacklogs();
     RETURN_IF_ERROR(endpoint_->Flush());
     if (set_.AllArrived(barrier) && backlogged_.empty()) return absl::OkStatus();
@@ -230,6 +232,7 @@ void Shard::StopSequence() {
   // coroutine that keeps re-queuing itself is cut off and destroyed below.
   for (int pass = 0; pass < 64 && !run_queue_.empty(); ++pass) {
     RunReady(run_queue_.size());
+    hooks_->OnTurnEnd(/*idle=*/true);
     Note(endpoint_->Flush());
   }
   run_queue_.Clear();

@@ -38,7 +38,7 @@ class ShardSet;
 // resume). Intrusive: queuing allocates nothing. Shard-affine.
 class Runnable {
  public:
-  virtual void Run() = 0;
+  virtual void RunOnShard() = 0;
 
  protected:
   ~Runnable() = default;
@@ -89,6 +89,9 @@ class ShardHooks : public transport::Receiver {
  public:
   // After the ring is attached, before the loop starts.
   virtual void OnShardStart() {}
+  // At the end of each loop turn, just before the batched flush; `idle`
+  // when the turn did nothing and the shard is about to park.
+  virtual void OnTurnEnd(bool idle) {}
   // Stop, phase 1: the loop has stopped; resolve what waits (stop actors,
   // fail pending requests). Envelopes may still be sent.
   virtual void OnShardStopping() {}

@@ -8,9 +8,8 @@
 namespace ringactor::scheduler::internal {
 namespace {
 
-// Coroutine frames in 64-byte size classes up to 2 KiB are recycled through
-// a per-thread free list. A frame freed on another thread joins that
-// thread's list, which is harmless: blocks are plain memory.
+// Blocks in 64-byte size classes up to 2 KiB are recycled through a
+// per-thread free list (see CachedAlloc in task.h).
 constexpr std::size_t kClassBytes = 64;
 constexpr std::size_t kClasses = 32;
 constexpr std::size_t kMaxCachedPerClass = 4096;
@@ -58,21 +57,17 @@ thread_local FrameCache frame_cache;
 }  // namespace
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-// Sanitizers see every frame's lifetime: no recycling.
-void* PromiseBase::operator new(std::size_t size) {
-  return ::operator new(size);
-}
-void PromiseBase::operator delete(void* p, std::size_t) noexcept {
-  ::operator delete(p);
-}
+// Sanitizers see every block's lifetime: no recycling.
+void* CachedAlloc(std::size_t size) { return ::operator new(size); }
+void CachedFree(void* p, std::size_t) noexcept { ::operator delete(p); }
 #else
-void* PromiseBase::operator new(std::size_t size) {
+void* CachedAlloc(std::size_t size) {
   const std::size_t cls = (size - 1) / kClassBytes;
   if (cls >= kClasses) return ::operator new(size);
   return frame_cache.Allocate(cls);
 }
 
-void PromiseBase::operator delete(void* p, std::size_t size) noexcept {
+void CachedFree(void* p, std::size_t size) noexcept {
   const std::size_t cls = (size - 1) / kClassBytes;
   if (cls >= kClasses) {
     ::operator delete(p);

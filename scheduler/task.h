@@ -31,6 +31,14 @@ namespace internal {
 using RootDoneFn = void (*)(void* ctx, std::coroutine_handle<> frame,
                             bool finished);
 
+// A per-thread cache of small blocks in 64-byte size classes (up to 2 KiB;
+// larger sizes go to the global allocator). Coroutine frames and actor
+// messages use it, so steady-state traffic does not call malloc. A block
+// may be freed on another thread: it joins that thread's cache. Under ASan
+// and TSan these are plain operator new/delete.
+void* CachedAlloc(std::size_t size);
+void CachedFree(void* p, std::size_t size) noexcept;
+
 class PromiseBase;
 // Defined by the shard: unlinks a finished root and reports it.
 void FinishRoot(PromiseBase& p, std::coroutine_handle<> frame) noexcept;
@@ -39,8 +47,10 @@ class PromiseBase {
  public:
   // Frames come from a per-thread free list of size classes, so a handler
   // coroutine costs no malloc once its shard is warm (invariant 7).
-  static void* operator new(std::size_t size);
-  static void operator delete(void* p, std::size_t size) noexcept;
+  static void* operator new(std::size_t size) { return CachedAlloc(size); }
+  static void operator delete(void* p, std::size_t size) noexcept {
+    CachedFree(p, size);
+  }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 

@@ -9,6 +9,7 @@
 #define RINGACTOR_ACTORS_INTERNAL_MESSAGE_H_
 
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -31,6 +32,7 @@ enum EnvelopeTag : uint64_t {
   kDeliverTag = 1,  // value: MessageNode*
   kReplyTag = 2,    // value: ReplyNode*
   kStopTag = 3,     // value: MessageNode* (a StopNode)
+  kReturnTag = 4,   // value: Traveler* list (next_return) to destroy here
 };
 
 // Where a reply goes: a pending Ask on shard `shard`. kNoReply for a Tell.
@@ -42,10 +44,37 @@ struct ReplyTo {
   bool wanted() const { return shard != kNoReply; }
 };
 
-class ReplyNode {
+class ShardRuntime;
+// The runtime of the calling shard thread (nullptr elsewhere).
+ShardRuntime* CurrentRuntime();
+
+// Traveler
+//
+// A heap object that crosses shards (messages, replies). It comes from the
+// creating thread's block cache and is destroyed on the shard that created
+// it: the receiving shard hands it back in batches (one envelope per 64),
+// so neither malloc nor a protobuf destructor ever runs on a foreign heap.
+class Traveler {
+ public:
+  Traveler() : origin(CurrentRuntime()) {}
+  virtual ~Traveler() = default;
+  static void* operator new(std::size_t n) {
+    return scheduler::internal::CachedAlloc(n);
+  }
+  static void operator delete(void* p, std::size_t n) noexcept {
+    scheduler::internal::CachedFree(p, n);
+  }
+  ShardRuntime* const origin;  // nullptr: made by a thread outside a shard
+  Traveler* next_return = nullptr;
+};
+
+// Destroys `t`, on its origin shard when that is another shard of the same
+// system (see Traveler).
+void Free(Traveler* t);
+
+class ReplyNode : public Traveler {
  public:
   explicit ReplyNode(absl::Status status) : status(std::move(status)) {}
-  virtual ~ReplyNode() = default;
   ReplyTo to;
   absl::Status status;  // not OK: no value
 };
@@ -62,9 +91,8 @@ class TypedReply final : public ReplyNode {
 // A message on its way to (or in the mailbox of) an actor. Owned by
 // whoever holds it: the sender until it is enqueued, then the lane, then the
 // target's mailbox, then the handler (until a coroutine handler finishes).
-class MessageNode {
+class MessageNode : public Traveler {
  public:
-  virtual ~MessageNode() = default;
   // Runs the handler on `actor` (whose dynamic type is the node's actor
   // type). Returns true when a coroutine handler now owns the node (it is
   // freed when the coroutine finishes); false when the caller frees it.
@@ -235,7 +263,7 @@ class TypedNode final : public MessageNode {
     if (finished) {
       CoroutineFinished(node);
     } else {
-      delete node;  // shutdown: the actor is being torn down too
+      Free(node);  // shutdown: the actor is being torn down too
     }
   }
 };

@@ -178,11 +178,15 @@ class ShardRuntime final : public scheduler::ShardHooks {
     counters_[type].asks_timed_out.Add(1);
   }
 
+  // Destroys `t` here, or batches it back to its origin shard (Traveler).
+  void Free(Traveler* t);
+
   // -- ShardHooks ----------------------------------------------------------
   void OnEnvelopes(transport::ShardId from, const transport::Envelope* e,
                    size_t n) override;
   void OnWord(uint32_t tag, uint64_t value) override {}
   void OnShardStart() override;
+  void OnTurnEnd(bool idle) override;
   void OnShardStopping() override;
   void OnShardStopped() override;
 
@@ -201,6 +205,21 @@ class ShardRuntime final : public scheduler::ShardHooks {
   void FinishStop(Actor* actor);
   Actor* Restart(Actor* actor);
   void DeliverReply(ReplyNode* reply);
+  void SendReturns(uint32_t to);
+  static void DeleteList(Traveler* head);
+
+  static constexpr uint32_t kReturnBatch = 64;
+  struct ReturnList {
+    Traveler* head = nullptr;
+    uint32_t count = 0;
+    bool dirty = false;  // listed in returns_dirty_
+  };
+  std::vector<ReturnList> returns_;      // per origin shard
+  std::vector<uint32_t> returns_dirty_;  // shards with a non-empty list
+  // Returned Travelers waiting to be destroyed when this shard idles.
+  static constexpr uint32_t kMaxDeferredFrees = 4096;
+  Traveler* to_free_ = nullptr;
+  uint32_t to_free_count_ = 0;
 
   ActorSystem& system_;
   const uint32_t shard_;

@@ -1,0 +1,408 @@
+// File: bench/actors.cc
+//
+// //bench:actors: ringactor against CAF (and the SPSC physical limit) on the
+// same actor workloads, in one process run:
+//
+//   pingpong         Ask round trip between actors on different shards
+//   tell             2 senders on one shard -> 1 receiver on the other
+//   fanout_balanced  a request Asks 16 workers, waits for all 16 replies
+//   fanout_skewed    the same, one worker does 20x the work
+//   spawn_memory     RSS per idle actor for 1,000,000 actors
+//
+// Both frameworks get 2 threads (ringactor: 2 shards; CAF: 2 scheduler
+// threads, "stealing" and "sharing" both run, the better reported). Nothing
+// is pinned, so neither gets an advantage from placement.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_format.h"
+#include "actors/actor_system.h"
+#include "bench/actors_workload.h"
+#include "bench/bench_messages.pb.h"
+#include "bench/bench_util.h"
+#include "bench/peers/caf_actors.h"
+#include "bench/peers/spsc_limit.h"
+#include "scheduler/notification.h"
+
+ABSL_FLAG(bool, smoke, false, "tiny run: proves the benchmark works");
+ABSL_FLAG(int64_t, pingpongs, 200'000, "round trips per impl");
+ABSL_FLAG(int64_t, tells, 1'000'000, "messages per sender (2 senders)");
+ABSL_FLAG(int64_t, requests, 10'000, "fan-out requests");
+ABSL_FLAG(int64_t, spawn_actors, 1'000'000, "actors for spawn_memory");
+ABSL_FLAG(bool, pin, false, "pin ringactor's shards to CPUs 0 and 1");
+ABSL_FLAG(int, idle_spin_us, 50, "ringactor's idle_spin");
+ABSL_FLAG(bool, only_ringactor, false, "skip the peers (for profiling)");
+ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
+
+namespace ringactor::bench {
+
+uint64_t ResidentBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? uint64_t{resident} * sysconf(_SC_PAGESIZE) : 0;
+}
+
+namespace {
+
+constexpr absl::Duration kDeadline = absl::Seconds(60);
+
+std::unique_ptr<ActorSystem> NewSystem() {
+  ActorSystemOptions o;
+  o.num_shards = 2;
+  o.pin_threads = absl::GetFlag(FLAGS_pin);
+  o.idle_spin = absl::Microseconds(absl::GetFlag(FLAGS_idle_spin_us));
+  auto sys = ActorSystem::Create(o);
+  if (!sys.ok()) {
+    std::fprintf(stderr, "ActorSystem::Create: %s\n",
+                 sys.status().ToString().c_str());
+    std::exit(1);
+  }
+  return *std::move(sys);
+}
+
+void Check(const absl::Status& s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
+    std::exit(1);
+  }
+}
+
+// -- pingpong ------------------------------------------------------------------
+
+class Ponger : public Actor {
+ public:
+  Pong Handle(const Ping& p) {
+    Pong r;
+    r.set_seq(p.seq());
+    return r;
+  }
+};
+
+class Pinger : public Actor {
+ public:
+  explicit Pinger(ActorRef<Ponger> peer) : peer_(peer) {}
+  Task<absl::Status> Handle(const Run& r) {
+    Ping p;
+    for (int64_t i = 0; i < r.count(); ++i) {
+      p.set_seq(i);
+      absl::StatusOr<Pong> pong = co_await peer_.Ask(p, kDeadline);
+      if (!pong.ok()) co_return pong.status();
+    }
+    co_return absl::OkStatus();
+  }
+
+ private:
+  ActorRef<Ponger> peer_;
+};
+
+double RingactorPingPong(int64_t iters) {
+  auto sys = NewSystem();
+  auto pong = sys->Spawn<Ponger>(SpawnOptions{Pinned{ShardId(1)}});
+  Check(pong.status(), "spawn");
+  auto ping = sys->Spawn<Pinger>(SpawnOptions{Pinned{ShardId(0)}}, *pong);
+  Check(ping.status(), "spawn");
+  Run run;
+  run.set_count(iters);
+  const Clock::time_point start = Clock::now();
+  Check(sys->RunOn(ShardId(0), [&]() -> Task<absl::Status> {
+    co_return co_await ping->Ask(run, kDeadline);
+  }),
+        "pingpong");
+  return Seconds(Clock::now() - start) * 1e9 / iters;
+}
+
+// -- tell ----------------------------------------------------------------------
+
+class Receiver : public Actor {
+ public:
+  Receiver(int64_t expected, scheduler::Notification* done)
+      : expected_(expected), done_(done) {}
+  void Handle(const Small& m) {
+    sum_ += m.value();
+    if (++count_ == expected_) done_->Notify();
+  }
+
+ private:
+  int64_t expected_;
+  int64_t count_ = 0;
+  int64_t sum_ = 0;
+  scheduler::Notification* done_;
+};
+
+class Sender : public Actor {
+ public:
+  explicit Sender(ActorRef<Receiver> to) : to_(to) {}
+  Task<absl::Status> Handle(const Run& r) {
+    Small m;
+    for (int64_t i = 0; i < r.count(); ++i) {
+      m.set_value(i);
+      absl::Status s = to_.Tell(m);
+      while (absl::IsResourceExhausted(s)) {  // lane and backlog full
+        co_await Yield();
+        s = to_.Tell(m);
+      }
+      if (!s.ok()) co_return s;
+    }
+    co_return absl::OkStatus();
+  }
+
+ private:
+  ActorRef<Receiver> to_;
+};
+
+double RingactorTell(int64_t per_sender) {
+  auto sys = NewSystem();
+  scheduler::Notification done;
+  auto recv = sys->Spawn<Receiver>(SpawnOptions{Pinned{ShardId(1)}},
+                                   2 * per_sender, &done);
+  Check(recv.status(), "spawn");
+  std::vector<ActorRef<Sender>> senders;
+  for (int i = 0; i < 2; ++i) {
+    auto s = sys->Spawn<Sender>(SpawnOptions{Pinned{ShardId(0)}}, *recv);
+    Check(s.status(), "spawn");
+    senders.push_back(*s);
+  }
+  Run run;
+  run.set_count(per_sender);
+  const Clock::time_point start = Clock::now();
+  Check(sys->RunOn(ShardId(0), [&]() -> Task<absl::Status> {
+    for (auto& r : co_await AskAll(senders, run, kDeadline)) {
+      if (!r.ok()) co_return r;
+    }
+    co_return absl::OkStatus();
+  }),
+        "tell");
+  done.WaitForNotification();
+  return 2.0 * per_sender / Seconds(Clock::now() - start);
+}
+
+// -- fanout --------------------------------------------------------------------
+
+class Worker : public Actor {
+ public:
+  explicit Worker(int iterations) : iterations_(iterations) {}
+  WorkDone Handle(const Work& w) {
+    WorkDone d;
+    d.set_value(HashWork(w.seed(), iterations_));
+    return d;
+  }
+
+ private:
+  int iterations_;
+};
+
+class Coordinator : public Actor {
+ public:
+  explicit Coordinator(std::vector<ActorRef<Worker>> workers)
+      : workers_(std::move(workers)) {}
+  Task<absl::Status> Handle(const Run& r) {
+    Work w;
+    for (int64_t i = 0; i < r.count(); ++i) {
+      w.set_seed(i + 1);
+      for (auto& reply : co_await AskAll(workers_, w, kDeadline)) {
+        if (!reply.ok()) co_return reply.status();
+      }
+    }
+    co_return absl::OkStatus();
+  }
+
+ private:
+  std::vector<ActorRef<Worker>> workers_;
+};
+
+double RingactorFanout(const FanoutParams& p) {
+  auto sys = NewSystem();
+  std::vector<ActorRef<Worker>> workers;
+  for (int i = 0; i < p.workers; ++i) {
+    auto w = sys->Spawn<Worker>(SpawnOptions{Pinned{ShardId(i % 2)}},
+                                p.WorkerIterations(i));
+    Check(w.status(), "spawn");
+    workers.push_back(*w);
+  }
+  auto coord =
+      sys->Spawn<Coordinator>(SpawnOptions{Pinned{ShardId(0)}}, workers);
+  Check(coord.status(), "spawn");
+  Run run;
+  run.set_count(p.requests);
+  const Clock::time_point start = Clock::now();
+  Check(sys->RunOn(ShardId(0), [&]() -> Task<absl::Status> {
+    co_return co_await coord->Ask(run, kDeadline);
+  }),
+        "fanout");
+  return p.requests / Seconds(Clock::now() - start);
+}
+
+// The ideal: all the hashing of a request spread evenly over both threads.
+double IdealFanout(const FanoutParams& p) {
+  int64_t iters = 0;
+  for (int i = 0; i < p.workers; ++i) iters += p.WorkerIterations(i);
+  const int64_t reps = 2000;
+  uint64_t sink = 0;
+  const Clock::time_point start = Clock::now();
+  for (int64_t r = 0; r < reps; ++r) sink += HashWork(r, static_cast<int>(iters));
+  const double per_request_s = Seconds(Clock::now() - start) / reps;
+  if (sink == 42) std::printf(" ");
+  return 2.0 / per_request_s;
+}
+
+// -- spawn_memory --------------------------------------------------------------
+
+class Idle : public Actor {
+ public:
+  void Handle(const Small&) {}
+};
+
+double RingactorSpawnMemory(int64_t n) {
+  auto sys = NewSystem();
+  std::vector<ActorRef<Idle>> refs;
+  refs.reserve(n);
+  const uint64_t before = ResidentBytes();
+  for (int64_t i = 0; i < n; ++i) {
+    auto r = sys->Spawn<Idle>();
+    Check(r.status(), "spawn");
+    refs.push_back(*r);
+  }
+  // Every actor started on its shard.
+  while (sys->Stats().total.live_actors < static_cast<uint64_t>(n)) {
+    std::this_thread::yield();
+  }
+  return static_cast<double>(ResidentBytes() - before) / n;
+}
+
+// Runs `fn` in a fresh child process (before this process starts threads)
+// so that each framework's RSS is measured from a clean heap.
+double InChild(const std::function<double()>& fn) {
+  int fds[2];
+  if (pipe(fds) != 0) return 0;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const double v = fn();
+    (void)!write(fds[1], &v, sizeof(v));
+    _exit(0);
+  }
+  close(fds[1]);
+  double v = 0;
+  if (read(fds[0], &v, sizeof(v)) != sizeof(v)) v = 0;
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return v;
+}
+
+int Main() {
+  const bool smoke = absl::GetFlag(FLAGS_smoke);
+  const int64_t pingpongs = smoke ? 2'000 : absl::GetFlag(FLAGS_pingpongs);
+  const int64_t tells = smoke ? 20'000 : absl::GetFlag(FLAGS_tells);
+  const int64_t spawn_n = smoke ? 20'000 : absl::GetFlag(FLAGS_spawn_actors);
+  FanoutParams balanced;
+  balanced.requests = smoke ? 200 : absl::GetFlag(FLAGS_requests);
+  FanoutParams skewed = balanced;
+  skewed.skew = 20;
+  const int rounds = smoke ? 1 : absl::GetFlag(FLAGS_rounds);
+
+  std::printf("ringactor //bench:actors: 2 shards vs CAF 0.17 with 2 "
+              "scheduler threads (best of stealing/sharing)%s\n\n",
+              smoke ? " (smoke)" : "");
+  // Fresh processes, before any thread exists.
+  const double ra_mem = InChild([&] { return RingactorSpawnMemory(spawn_n); });
+  const double caf_mem = InChild([&] { return CafSpawnMemory(spawn_n); });
+
+  struct Series {
+    std::vector<double> rtt, tell, bal, skew;
+  } ra, caf, spsc;
+  for (int round = 0; round < rounds; ++round) {
+    ra.rtt.push_back(RingactorPingPong(pingpongs));
+    ra.tell.push_back(RingactorTell(tells));
+    ra.bal.push_back(RingactorFanout(balanced));
+    ra.skew.push_back(RingactorFanout(skewed));
+    double best_rtt = 1e30, best_tell = 0, best_bal = 0, best_skew = 0;
+    if (absl::GetFlag(FLAGS_only_ringactor)) continue;
+    for (const char* policy : {"stealing", "sharing"}) {
+      best_rtt = std::min(best_rtt, CafPingPong(policy, pingpongs));
+      best_tell = std::max(best_tell, CafTell(policy, tells));
+      best_bal = std::max(best_bal, CafFanout(policy, balanced));
+      best_skew = std::max(best_skew, CafFanout(policy, skewed));
+    }
+    caf.rtt.push_back(best_rtt);
+    caf.tell.push_back(best_tell);
+    caf.bal.push_back(best_bal);
+    caf.skew.push_back(best_skew);
+    spsc.rtt.push_back(SpscPingPong(pingpongs));
+  }
+  if (absl::GetFlag(FLAGS_only_ringactor)) {
+    std::printf("ringactor only: rtt %.0f ns, tell %s/s, fanout %s/s and "
+                "%s/s\n", Median(ra.rtt), Human(Median(ra.tell)).c_str(),
+                Human(Median(ra.bal)).c_str(), Human(Median(ra.skew)).c_str());
+    return 0;
+  }
+  const double ideal_bal = IdealFanout(balanced);
+  const double ideal_skew = IdealFanout(skewed);
+  const double r_rtt = Median(ra.rtt), c_rtt = Median(caf.rtt),
+               s_rtt = Median(spsc.rtt);
+  const double r_tell = Median(ra.tell), c_tell = Median(caf.tell);
+  const double r_bal = Median(ra.bal), c_bal = Median(caf.bal);
+  const double r_skew = Median(ra.skew), c_skew = Median(caf.skew);
+
+  Table table({"scenario", "metric", "ringactor", "caf", "spsc_limit",
+               "ringactor vs caf"});
+  table.AddRow({"pingpong", "rtt_ns", absl::StrFormat("%.0f", r_rtt),
+                absl::StrFormat("%.0f", c_rtt), absl::StrFormat("%.0f", s_rtt),
+                absl::StrFormat("%.2fx faster", c_rtt / r_rtt)});
+  table.AddRow({"tell", "msgs_per_s", Human(r_tell), Human(c_tell), "-",
+                absl::StrFormat("%.2fx", r_tell / c_tell)});
+  table.AddRow({"fanout_balanced", "requests_per_s", Human(r_bal), Human(c_bal),
+                "-", absl::StrFormat("%.2fx", r_bal / c_bal)});
+  table.AddRow({"fanout_skewed", "requests_per_s", Human(r_skew),
+                Human(c_skew), "-", absl::StrFormat("%.2fx", r_skew / c_skew)});
+  table.AddRow({"spawn_memory", "bytes_per_actor",
+                absl::StrFormat("%.0f", ra_mem), absl::StrFormat("%.0f", caf_mem),
+                "-", absl::StrFormat("%.2fx smaller", caf_mem / ra_mem)});
+  table.Print();
+  std::printf(
+      "\ntargets: pingpong >= 3x CAF: %.2fx, <= 2.5x spsc_limit: %.2fx; "
+      "tell >= 5x CAF: %.2fx; fanout >= 2x CAF: %.2fx / %.2fx; "
+      "spawn <= 256 B: %.0f B\n",
+      c_rtt / r_rtt, r_rtt / s_rtt, r_tell / c_tell, r_bal / c_bal,
+      r_skew / c_skew, ra_mem);
+  std::printf("fanout vs ideal (all work spread over 2 threads): balanced "
+              "ringactor %.0f%%, caf %.0f%%; skewed ringactor %.0f%%, caf "
+              "%.0f%%\n\n",
+              100 * r_bal / ideal_bal, 100 * c_bal / ideal_bal,
+              100 * r_skew / ideal_skew, 100 * c_skew / ideal_skew);
+  PrintBenchLine("pingpong", "ringactor", "rtt_ns", r_rtt);
+  PrintBenchLine("pingpong", "caf", "rtt_ns", c_rtt);
+  PrintBenchLine("pingpong", "spsc_limit", "rtt_ns", s_rtt);
+  PrintBenchLine("tell", "ringactor", "msgs_per_s", r_tell);
+  PrintBenchLine("tell", "caf", "msgs_per_s", c_tell);
+  PrintBenchLine("fanout_balanced", "ringactor", "requests_per_s", r_bal);
+  PrintBenchLine("fanout_balanced", "caf", "requests_per_s", c_bal);
+  PrintBenchLine("fanout_balanced", "ideal", "requests_per_s", ideal_bal);
+  PrintBenchLine("fanout_skewed", "ringactor", "requests_per_s", r_skew);
+  PrintBenchLine("fanout_skewed", "caf", "requests_per_s", c_skew);
+  PrintBenchLine("fanout_skewed", "ideal", "requests_per_s", ideal_skew);
+  PrintBenchLine("spawn_memory", "ringactor", "bytes_per_actor", ra_mem);
+  PrintBenchLine("spawn_memory", "caf", "bytes_per_actor", caf_mem);
+  return 0;
+}
+
+}  // namespace
+}  // namespace ringactor::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return ringactor::bench::Main();
+}

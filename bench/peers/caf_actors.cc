@@ -1,0 +1,207 @@
+// File: bench/peers/caf_actors.cc
+
+#include "bench/peers/caf_actors.h"
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "bench/bench_messages.pb.h"
+#include "caf/all.hpp"
+
+// CAF carries the same protobuf types as ringactor, by value, in-process.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Ping)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Pong)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Small)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Work)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::WorkDone)
+
+namespace ringactor::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Config : public caf::actor_system_config {
+ public:
+  explicit Config(const std::string& policy) {
+    set("scheduler.max-threads", 2);
+    set("scheduler.policy", caf::atom_from_string(policy));
+    set("logger.verbosity", caf::atom("quiet"));
+  }
+};
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+caf::behavior Ponger(caf::event_based_actor*) {
+  return {[](const Ping& p) {
+    Pong r;
+    r.set_seq(p.seq());
+    return r;
+  }};
+}
+
+// Sends the next Ping when the previous Pong arrives.
+class Pinger : public caf::event_based_actor {
+ public:
+  Pinger(caf::actor_config& cfg, caf::actor pong, int64_t n,
+         std::promise<void>* done)
+      : caf::event_based_actor(cfg), pong_(std::move(pong)), n_(n), done_(done) {}
+  caf::behavior make_behavior() override {
+    Step(0);
+    return {[](int) {}};
+  }
+
+ private:
+  void Step(int64_t i) {
+    if (i == n_) {
+      done_->set_value();
+      quit();
+      return;
+    }
+    Ping p;
+    p.set_seq(i);
+    request(pong_, caf::infinite, p).then([this, i](const Pong&) { Step(i + 1); });
+  }
+  caf::actor pong_;
+  int64_t n_;
+  std::promise<void>* done_;
+};
+
+class Receiver : public caf::event_based_actor {
+ public:
+  Receiver(caf::actor_config& cfg, int64_t expected, std::promise<void>* done)
+      : caf::event_based_actor(cfg), expected_(expected), done_(done) {}
+  caf::behavior make_behavior() override {
+    return {[this](const Small& m) {
+      sum_ += m.value();
+      if (++count_ == expected_) {
+        done_->set_value();
+        quit();
+      }
+    }};
+  }
+
+ private:
+  int64_t expected_;
+  int64_t count_ = 0;
+  int64_t sum_ = 0;
+  std::promise<void>* done_;
+};
+
+caf::behavior Worker(caf::event_based_actor*, int iterations) {
+  return {[iterations](const Work& w) {
+    WorkDone d;
+    d.set_value(HashWork(w.seed(), iterations));
+    return d;
+  }};
+}
+
+// Issues one request at a time; each fans out to every worker and completes
+// when all replied.
+class Coordinator : public caf::event_based_actor {
+ public:
+  Coordinator(caf::actor_config& cfg, std::vector<caf::actor> workers,
+              int64_t requests, std::promise<void>* done)
+      : caf::event_based_actor(cfg),
+        workers_(std::move(workers)),
+        requests_(requests),
+        done_(done) {}
+  caf::behavior make_behavior() override {
+    Next();
+    return {[](int) {}};
+  }
+
+ private:
+  void Next() {
+    if (issued_ == requests_) {
+      done_->set_value();
+      quit();
+      return;
+    }
+    ++issued_;
+    pending_ = workers_.size();
+    Work w;
+    w.set_seed(issued_);
+    for (const caf::actor& worker : workers_) {
+      request(worker, caf::infinite, w).then([this](const WorkDone&) {
+        if (--pending_ == 0) Next();
+      });
+    }
+  }
+  std::vector<caf::actor> workers_;
+  int64_t requests_;
+  int64_t issued_ = 0;
+  size_t pending_ = 0;
+  std::promise<void>* done_;
+};
+
+}  // namespace
+
+double CafPingPong(const std::string& policy, int64_t iters) {
+  Config cfg(policy);
+  caf::actor_system sys{cfg};
+  auto pong = sys.spawn(Ponger);
+  std::promise<void> done;
+  const Clock::time_point start = Clock::now();
+  sys.spawn<Pinger>(pong, iters, &done);
+  done.get_future().wait();
+  const double s = SecondsSince(start);
+  caf::anon_send_exit(pong, caf::exit_reason::user_shutdown);
+  return s * 1e9 / iters;
+}
+
+double CafTell(const std::string& policy, int64_t per_sender) {
+  Config cfg(policy);
+  caf::actor_system sys{cfg};
+  std::promise<void> done;
+  auto receiver = sys.spawn<Receiver>(2 * per_sender, &done);
+  const Clock::time_point start = Clock::now();
+  for (int s = 0; s < 2; ++s) {
+    sys.spawn([receiver, per_sender](caf::event_based_actor* self) {
+      Small m;
+      for (int64_t i = 0; i < per_sender; ++i) {
+        m.set_value(i);
+        self->send(receiver, m);
+      }
+    });
+  }
+  done.get_future().wait();
+  return 2.0 * per_sender / SecondsSince(start);
+}
+
+double CafFanout(const std::string& policy, const FanoutParams& p) {
+  Config cfg(policy);
+  caf::actor_system sys{cfg};
+  std::vector<caf::actor> workers;
+  for (int i = 0; i < p.workers; ++i) {
+    workers.push_back(sys.spawn(Worker, p.WorkerIterations(i)));
+  }
+  std::promise<void> done;
+  const Clock::time_point start = Clock::now();
+  sys.spawn<Coordinator>(workers, p.requests, &done);
+  done.get_future().wait();
+  const double s = SecondsSince(start);
+  for (auto& w : workers) caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  return p.requests / s;
+}
+
+double CafSpawnMemory(int64_t n) {
+  Config cfg("stealing");
+  caf::actor_system sys{cfg};
+  std::vector<caf::actor> actors;
+  actors.reserve(n);
+  const uint64_t before = ResidentBytes();
+  for (int64_t i = 0; i < n; ++i) {
+    actors.push_back(sys.spawn([]() -> caf::behavior { return {[](int) {}}; }));
+  }
+  const uint64_t after = ResidentBytes();
+  const double per_actor = static_cast<double>(after - before) / n;
+  for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  return per_actor;
+}
+
+}  // namespace ringactor::bench

@@ -1,0 +1,25 @@
+// File: bench/peers/caf_actors.h
+//
+// The CAF side of //bench:actors (CAF 0.17, Debian's libcaf-dev): the same
+// workloads with CAF's event-based actors and request/response, on a CAF
+// scheduler with 2 threads and the given policy ("stealing" or "sharing").
+
+#ifndef RINGACTOR_BENCH_PEERS_CAF_ACTORS_H_
+#define RINGACTOR_BENCH_PEERS_CAF_ACTORS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "bench/actors_workload.h"
+
+namespace ringactor::bench {
+
+double CafPingPong(const std::string& policy, int64_t iters);
+double CafTell(const std::string& policy, int64_t per_sender);
+double CafFanout(const std::string& policy, const FanoutParams& p);
+// Bytes of RSS per idle actor after spawning `n`.
+double CafSpawnMemory(int64_t n);
+
+}  // namespace ringactor::bench
+
+#endif  // RINGACTOR_BENCH_PEERS_CAF_ACTORS_H_

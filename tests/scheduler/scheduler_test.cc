@@ -1,0 +1,261 @@
+// Tests of the scheduler: Task<T>, the shard loop, timers (Sleep,
+// SleepUntil, WithTimeout, Interval), placement, SubmitTo and orderly stop.
+// No timing assertions: timers are checked for order and "never early".
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "scheduler/awaitables.h"
+#include "scheduler/clock.h"
+#include "scheduler/notification.h"
+#include "scheduler/placement.h"
+#include "scheduler/shard.h"
+#include "scheduler/shard_set.h"
+#include "scheduler/task.h"
+#include "tests/testing/shard_thread.h"
+
+namespace ringactor::scheduler {
+namespace {
+
+using ::ringactor::testing::kHangGuard;
+using ::ringactor::testing::ThreadIsSleeping;
+using ::ringactor::testing::WaitUntil;
+using transport::ShardId;
+
+class NullHooks : public ShardHooks {
+ public:
+  void OnEnvelopes(ShardId, const transport::Envelope*, size_t) override {}
+  void OnWord(uint32_t, uint64_t) override {}
+};
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ShardSetOptions o;
+    o.num_shards = 2;
+    auto set = ShardSet::Create(o, {&hooks_[0], &hooks_[1]});
+    ASSERT_TRUE(set.ok()) << set.status();
+    set_ = *std::move(set);
+  }
+
+  // Runs `make()` as a root task on `shard` and waits for it to finish.
+  template <typename F>
+  void RunTask(ShardId shard, F make) {
+    Notification done;
+    auto task = [&]() -> Task<void> {
+      co_await make();
+      done.Notify();
+    };
+    ASSERT_TRUE(set_->SubmitTo(shard, [&] { Shard::Current()->Start(task()); })
+                    .ok());
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(kHangGuard));
+  }
+
+  NullHooks hooks_[2];
+  std::unique_ptr<ShardSet> set_;
+};
+
+Task<int> Answer() { co_return 42; }
+Task<int> Twice(int x) { co_return 2 * co_await Answer() + x; }
+Task<int> Throws() {
+  throw std::runtime_error("boom");
+  co_return 0;
+}
+
+TEST_F(SchedulerTest, TasksChainValuesAndExceptions) {
+  int value = 0;
+  std::string error;
+  RunTask(ShardId(0), [&]() -> Task<void> {
+    value = co_await Twice(1);
+    try {
+      co_await Throws();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  EXPECT_EQ(value, 85);
+  EXPECT_EQ(error, "boom");
+}
+
+TEST_F(SchedulerTest, AnAwaitedTaskResumesOnTheSameShard) {
+  std::vector<Shard*> seen;
+  RunTask(ShardId(1), [&]() -> Task<void> {
+    seen.push_back(Shard::Current());
+    co_await Yield();
+    seen.push_back(Shard::Current());
+    co_await Sleep(absl::Milliseconds(1));
+    seen.push_back(Shard::Current());
+  });
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], &set_->shard(ShardId(1)));
+  EXPECT_EQ(seen[1], seen[0]);
+  EXPECT_EQ(seen[2], seen[0]);
+}
+
+TEST_F(SchedulerTest, SleepIsNeverEarlyAndTimersFireInDeadlineOrder) {
+  std::vector<int> order;
+  int64_t early = 0;
+  RunTask(ShardId(0), [&]() -> Task<void> {
+    auto sleeper = [&](int ms) -> Task<void> {
+      const int64_t start = MonoNanos();
+      co_await Sleep(absl::Milliseconds(ms));
+      if (MonoNanos() - start < int64_t{ms} * 1'000'000) ++early;
+      order.push_back(ms);
+    };
+    for (int ms : {30, 10, 20, 5, 25}) Shard::Current()->Start(sleeper(ms));
+    co_await Sleep(absl::Milliseconds(40));
+    co_await SleepUntil(absl::Now() + absl::Milliseconds(1));
+  });
+  EXPECT_EQ(order, (std::vector<int>{5, 10, 20, 25, 30}));
+  EXPECT_EQ(early, 0);
+}
+
+TEST_F(SchedulerTest, AnIdleShardWithAFarTimerSleepsInTheKernel) {
+  RunTask(ShardId(1), [&]() -> Task<void> {
+    Shard::Current()->Start([]() -> Task<void> {
+      co_await Sleep(absl::Hours(1));  // destroyed at Stop
+    }());
+    co_return;
+  });
+  const pid_t tid = set_->shard(ShardId(1)).tid();
+  EXPECT_TRUE(WaitUntil([&] { return ThreadIsSleeping(tid); }));
+}
+
+TEST_F(SchedulerTest, WithTimeoutYieldsTheValueOrDeadlineExceeded) {
+  absl::StatusOr<int> fast, slow;
+  absl::Status void_slow;
+  std::string error;
+  RunTask(ShardId(0), [&]() -> Task<void> {
+    fast = co_await WithTimeout(Answer(), kHangGuard);
+    slow = co_await WithTimeout(
+        []() -> Task<int> {
+          co_await Sleep(absl::Hours(1));
+          co_return 1;
+        }(),
+        absl::Milliseconds(5));
+    void_slow = co_await WithTimeout(
+        []() -> Task<void> { co_await Sleep(absl::Hours(1)); }(),
+        absl::Milliseconds(5));
+    try {
+      (void)co_await WithTimeout(Throws(), kHangGuard);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  ASSERT_TRUE(fast.ok());
+  EXPECT_EQ(*fast, 42);
+  EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(void_slow.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(error, "boom");
+}
+
+TEST(IntervalTest, MissedTickPolicies) {
+  // Schedule arithmetic only: a tick observed 3.5 periods late.
+  const int64_t kPeriod = absl::ToInt64Nanoseconds(absl::Milliseconds(10));
+  Interval skip(absl::Milliseconds(10), MissedTicks::kSkip);
+  const int64_t due = skip.next_deadline_ns();
+  EXPECT_EQ(skip.Advance(due + 3 * kPeriod + kPeriod / 2), 4u);
+  EXPECT_EQ(skip.next_deadline_ns(), due + 4 * kPeriod);  // on the grid
+
+  Interval burst(absl::Milliseconds(10), MissedTicks::kBurst);
+  const int64_t bdue = burst.next_deadline_ns();
+  EXPECT_EQ(burst.Advance(bdue + 3 * kPeriod), 1u);
+  EXPECT_EQ(burst.next_deadline_ns(), bdue + kPeriod);  // the next, overdue
+
+  Interval delay(absl::Milliseconds(10), MissedTicks::kDelay);
+  const int64_t late = delay.next_deadline_ns() + 3 * kPeriod;
+  EXPECT_EQ(delay.Advance(late), 1u);
+  EXPECT_EQ(delay.next_deadline_ns(), late + kPeriod);  // a new schedule
+}
+
+TEST_F(SchedulerTest, IntervalTicksAreNeverEarly) {
+  uint64_t periods = 0;
+  int64_t elapsed = 0;
+  RunTask(ShardId(0), [&]() -> Task<void> {
+    Interval iv(absl::Milliseconds(2));
+    const int64_t start = MonoNanos();
+    for (int i = 0; i < 5; ++i) periods += co_await iv.Tick();
+    elapsed = MonoNanos() - start;
+  });
+  EXPECT_GE(periods, 5u);
+  EXPECT_GE(elapsed, static_cast<int64_t>(periods) * 2000000);
+}
+
+TEST(PlacementTest, StickyIsStableAcrossProcessesAndSpreads) {
+  // Fixed values: a key must map to the same shard in every build.
+  EXPECT_EQ(StableHash(uint64_t{0}), 0xe220a8397b1dcdafull);
+  EXPECT_EQ(Resolve(Sticky(std::string_view("user:42")), 4, 0),
+            Resolve(Sticky(std::string_view("user:42")), 4, 99));
+  std::vector<int> hits(4);
+  for (uint64_t k = 0; k < 4000; ++k) ++hits[Resolve(Sticky(k), 4, 0).value()];
+  for (int h : hits) EXPECT_GT(h, 800);
+  EXPECT_EQ(Resolve(Pinned{ShardId(3)}, 4, 0), ShardId(3));
+  EXPECT_EQ(Resolve(Pinned{ShardId(4)}, 4, 0), transport::kForeignShard);
+  EXPECT_EQ(Resolve(RoundRobin{}, 4, 6), ShardId(2));
+}
+
+TEST_F(SchedulerTest, SubmitToValidatesAndStopRunsAcceptedClosures) {
+  EXPECT_EQ(set_->SubmitTo(ShardId(9), [] {}).code(),
+            absl::StatusCode::kInvalidArgument);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(set_->SubmitTo(ShardId(i % 2), [&] { ran.fetch_add(1); }).ok());
+  }
+  ASSERT_TRUE(set_->Stop().ok());
+  EXPECT_EQ(ran.load(), 100);
+  EXPECT_EQ(set_->SubmitTo(ShardId(0), [] {}).code(),
+            absl::StatusCode::kUnavailable);
+}
+
+struct DoneProbe {
+  std::atomic<int> finished{0}, destroyed{0};
+  static void Done(void* ctx, std::coroutine_handle<> frame, bool finished) {
+    auto* p = static_cast<DoneProbe*>(ctx);
+    (finished ? p->finished : p->destroyed).fetch_add(1);
+    frame.destroy();
+  }
+};
+
+TEST_F(SchedulerTest, StopDestroysSuspendedRootsAndReportsThem) {
+  DoneProbe probe;
+  RunTask(ShardId(0), [&]() -> Task<void> {
+    Shard::Current()->Start(
+        []() -> Task<void> { co_await Sleep(absl::Hours(1)); }(),
+        &DoneProbe::Done, &probe);
+    Shard::Current()->Start([]() -> Task<void> { co_return; }(),
+                            &DoneProbe::Done, &probe);
+    co_return;
+  });
+  EXPECT_EQ(probe.finished.load(), 1);
+  ASSERT_TRUE(set_->Stop().ok());
+  EXPECT_EQ(probe.destroyed.load(), 1);
+}
+
+TEST(ShardSetOptionsTest, RejectsBadValues) {
+  ShardSetOptions o;
+  o.num_shards = 0;
+  EXPECT_EQ(o.Validate().code(), absl::StatusCode::kInvalidArgument);
+  o.num_shards = 2;
+  o.loop.incoming_budget = 0;
+  EXPECT_THAT(std::string(o.Validate().message()),
+              ::testing::HasSubstr("incoming_budget"));
+  NullHooks h;
+  o = ShardSetOptions();
+  o.num_shards = 2;
+  auto set = ShardSet::Create(o, {&h});  // one hook for two shards
+  EXPECT_EQ(set.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace ringactor::scheduler
