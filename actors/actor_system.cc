@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "actors/boundary.h"
 
 namespace ringactor {
 
@@ -59,6 +60,11 @@ absl::Status ActorSystemOptions::Validate() const {
   if (mailbox_capacity == 0 || mailbox_capacity > (1u << 30)) {
     return bad("mailbox_capacity", mailbox_capacity, "in [1, 1 << 30]");
   }
+  if (boundary_capacity == 0 || boundary_capacity > inbox_capacity) {
+    return bad("boundary_capacity", boundary_capacity,
+               "in [1, inbox_capacity] (calls alone must not overflow an "
+               "inbox)");
+  }
   if (mailbox_batch == 0 || mailbox_batch > (1u << 16)) {
     return bad("mailbox_batch", mailbox_batch, "in [1, 65536]");
   }
@@ -94,6 +100,8 @@ absl::StatusOr<std::unique_ptr<ActorSystem>> ActorSystem::Create(
   const uint32_t n = scheduler::ShardSet::ResolveShardCount(set_options);
 
   std::unique_ptr<ActorSystem> system(new ActorSystem(options));
+  system->boundary_ = std::shared_ptr<Boundary>(
+      new Boundary(system.get(), options.boundary_capacity));
   std::vector<scheduler::ShardHooks*> hooks;
   for (uint32_t i = 0; i < n; ++i) {
     system->runtimes_.push_back(
@@ -172,6 +180,10 @@ absl::Status ActorSystem::Deliver(uint32_t shard, internal::MessageNode* node,
       foreign_dead_letters_.fetch_add(1, std::memory_order_relaxed);
     }
     delete node;
+    // Shutdown stops every actor after closing the system: say so.
+    if (closed()) {
+      return absl::UnavailableError("the actor system is shutting down");
+    }
     return absl::NotFoundError("the actor has stopped");
   }
   const transport::Envelope e{tag, reinterpret_cast<uint64_t>(node)};
@@ -210,7 +222,10 @@ absl::Status ActorSystem::Shutdown() {
   while (foreign_senders_.load(std::memory_order_seq_cst) != 0) {
     std::this_thread::yield();  // each holder is inside one non-blocking push
   }
-  return shards_->Stop();
+  boundary_->Close();
+  absl::Status s = shards_->Stop();
+  boundary_->FailAll();  // calls whose requests died with the shards
+  return s;
 }
 
 SystemStats ActorSystem::Stats() const {

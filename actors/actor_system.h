@@ -80,6 +80,9 @@ struct ActorSystemOptions {
   uint32_t mailbox_batch = 64;
   // Envelopes each shard takes from its lanes per loop turn, [1, 1 << 20].
   uint32_t incoming_budget = 1024;
+  // Boundary calls in flight at once (all threads, all shards), [1,
+  // inbox_capacity]: calls alone can never overflow a shard's inbox.
+  uint32_t boundary_capacity = 1024;
 
   absl::Status Validate() const;
 };
@@ -90,6 +93,7 @@ struct SpawnOptions {
 };
 
 class ActorSystem;
+class Boundary;
 
 namespace internal {
 
@@ -319,6 +323,7 @@ class ActorRef {
 
  private:
   friend class ActorSystem;
+  friend class Boundary;
   template <typename B, typename M>
   friend auto AskAll(const std::vector<ActorRef<B>>& refs, const M& msg,
                      absl::Duration timeout);
@@ -435,6 +440,10 @@ class ActorSystem {
   // Counters per shard, per actor type and in total. Cheap; thread-safe.
   SystemStats Stats() const;
 
+  // The entry for threads this system does not own (actors/boundary.h). The
+  // shared_ptr may outlive the system: calls then answer Unavailable.
+  std::shared_ptr<Boundary> boundary() const { return boundary_; }
+
   // -- Internal (used by ActorRef) ------------------------------------------
   absl::Status Deliver(uint32_t shard, internal::MessageNode* node,
                        uint64_t tag = internal::kDeliverTag);
@@ -452,6 +461,7 @@ class ActorSystem {
   const ActorSystemOptions options_;
   std::vector<std::unique_ptr<internal::ShardRuntime>> runtimes_;
   std::unique_ptr<scheduler::ShardSet> shards_;
+  std::shared_ptr<Boundary> boundary_;
   std::atomic<bool> closed_{false};
   std::atomic<uint64_t> round_robin_{0};
   std::atomic<int64_t> foreign_senders_{0};

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "actors/actor_system.h"
+#include "actors/boundary.h"
 
 namespace ringactor {
 
@@ -183,7 +184,10 @@ absl::Status ShardRuntime::Enqueue(MessageNode* node, bool local) {
     a = s->actor.load(std::memory_order_acquire);
   }
   if (a == nullptr || a->state_ == Actor::Lifecycle::kStopping) {
-    absl::Status why = absl::NotFoundError("the actor has stopped");
+    absl::Status why =
+        phase_ == Phase::kRunning
+            ? absl::NotFoundError("the actor has stopped")
+            : absl::UnavailableError("the actor system is shutting down");
     if (local) {
       CountDeadLetter(node->type);
       Free(node);
@@ -414,7 +418,9 @@ void ShardRuntime::UnregisterAsk(const ReplyTo& to) {
 void ShardRuntime::Reply(const ReplyTo& to, ReplyNode* reply) {
   reply->to = to;
   if (phase_ == Phase::kStopped) {
-    delete reply;
+    delete reply;  // Boundary calls are failed by Boundary::FailAll
+  } else if (to.shard == ReplyTo::kBoundary) {
+    CompleteBoundaryCall(to, reply);
   } else if (to.shard == shard_) {
     DeliverReply(reply);
   } else if (!shard_ptr_

@@ -12,7 +12,7 @@ namespace {
 // per-thread free list (see CachedAlloc in task.h).
 constexpr std::size_t kClassBytes = 64;
 constexpr std::size_t kClasses = 32;
-constexpr std::size_t kMaxCachedPerClass = 4096;
+constexpr std::size_t kMaxCachedPerClass = 1 << 16;
 
 struct FreeBlock {
   FreeBlock* next;

@@ -10,6 +10,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -19,6 +20,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "google/protobuf/message_lite.h"
 #include "scheduler/clock.h"
 #include "scheduler/task.h"
@@ -35,9 +38,12 @@ enum EnvelopeTag : uint64_t {
   kReturnTag = 4,   // value: Traveler* list (next_return) to destroy here
 };
 
-// Where a reply goes: a pending Ask on shard `shard`. kNoReply for a Tell.
+// Where a reply goes: a pending Ask on shard `shard` (index, gen in its
+// table), or a Boundary call (index:gen hold its CallState*). kNoReply for a
+// Tell.
 struct ReplyTo {
   static constexpr uint32_t kNoReply = ~uint32_t{0};
+  static constexpr uint32_t kBoundary = ~uint32_t{0} - 1;
   uint32_t shard = kNoReply;
   uint32_t index = 0;
   uint32_t gen = 0;
@@ -91,6 +97,43 @@ class TypedReply final : public ReplyNode {
 // A message on its way to (or in the mailbox of) an actor. Owned by
 // whoever holds it: the sender until it is enqueued, then the lane, then the
 // target's mailbox, then the handler (until a coroutine handler finishes).
+}  // namespace internal
+
+// Context
+//
+// What a handler may learn about the request it is serving: its deadline
+// (the caller's Ask or Boundary call deadline) and whether the caller
+// cancelled it. Declare a handler as `Handle(const M&, Context&)` to get it.
+// Valid for the handler's whole run (also across co_await).
+//
+// Shard-affine.
+class Context {
+ public:
+  // absl::InfiniteFuture() for a Tell or a call without deadline.
+  absl::Time deadline() const {
+    if (deadline_ns_ == scheduler::kNoDeadline) return absl::InfiniteFuture();
+    return absl::Now() + absl::Nanoseconds(deadline_ns_ - scheduler::MonoNanos());
+  }
+  // Time left before the deadline (InfiniteDuration without one).
+  absl::Duration remaining() const {
+    if (deadline_ns_ == scheduler::kNoDeadline) return absl::InfiniteDuration();
+    return absl::Nanoseconds(deadline_ns_ - scheduler::MonoNanos());
+  }
+  bool expired() const { return remaining() <= absl::ZeroDuration(); }
+  // True once the caller cancelled (Boundary CallAsync handles); the reply
+  // will be dropped, so a long handler may stop early.
+  bool cancelled() const {
+    return cancel_ != nullptr && cancel_->load(std::memory_order_relaxed);
+  }
+
+ private:
+  friend class internal::MessageNode;
+  int64_t deadline_ns_ = scheduler::kNoDeadline;
+  const std::atomic<bool>* cancel_ = nullptr;
+};
+
+namespace internal {
+
 class MessageNode : public Traveler {
  public:
   // Runs the handler on `actor` (whose dynamic type is the node's actor
@@ -106,6 +149,17 @@ class MessageNode : public Traveler {
   uint16_t type = 0;  // target's ActorTypeIndex, for stats
   ReplyTo reply_to;
   int64_t deadline_ns = scheduler::kNoDeadline;
+  // Set by the Boundary: the caller's cancel flag (outlives the request).
+  const std::atomic<bool>* cancel = nullptr;
+
+  Context& MakeContext() {
+    context_.deadline_ns_ = deadline_ns;
+    context_.cancel_ = cancel;
+    return context_;
+  }
+
+ private:
+  Context context_;
 };
 
 // A request to stop the actor (ActorRef::Stop); handled on arrival, ahead
@@ -157,11 +211,28 @@ struct ReplyTraits<absl::StatusOr<R>> {
 };
 
 template <typename A, typename M>
-concept HasHandler = requires(A& a, const M& m) { a.Handle(m); };
+concept HasContextHandler = requires(A& a, const M& m, Context& c) {
+  a.Handle(m, c);
+};
+template <typename A, typename M>
+concept HasHandler =
+    requires(A& a, const M& m) { a.Handle(m); } || HasContextHandler<A, M>;
+
+// Calls A's handler for M, with the request's Context if it takes one.
+template <typename A, typename M>
+decltype(auto) CallHandler(A& a, const M& m, MessageNode& node) {
+  if constexpr (HasContextHandler<A, M>) {
+    return a.Handle(m, node.MakeContext());
+  } else {
+    return a.Handle(m);
+  }
+}
 
 template <typename A, typename M>
 struct HandlerTraits {
-  using Result = decltype(std::declval<A&>().Handle(std::declval<const M&>()));
+  using Result = decltype(CallHandler(std::declval<A&>(),
+                                      std::declval<const M&>(),
+                                      std::declval<MessageNode&>()));
   using Inner = typename Unwrap<Result>::type;
   static constexpr bool kCoroutine = Unwrap<Result>::kCoroutine;
   using Value = typename ReplyTraits<Inner>::Value;
@@ -215,7 +286,7 @@ class TypedNode final : public MessageNode {
     if constexpr (Traits::kCoroutine) {
       typename Traits::Result task;
       try {
-        task = actor.Handle(msg);
+        task = CallHandler(actor, msg, *this);
       } catch (...) {
         HandlerFailed(base, *this, WhatOf(std::current_exception()));
         return false;
@@ -226,10 +297,10 @@ class TypedNode final : public MessageNode {
     } else {
       try {
         if constexpr (std::is_void_v<typename Traits::Result>) {
-          actor.Handle(msg);
+          CallHandler(actor, msg, *this);
           if (reply_to.wanted()) SendReply(*this, new ReplyNode(absl::OkStatus()));
         } else {
-          auto r = actor.Handle(msg);
+          auto r = CallHandler(actor, msg, *this);
           if (reply_to.wanted()) SendReply(*this, MakeReply(std::move(r)));
         }
       } catch (...) {

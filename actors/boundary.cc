@@ -1,0 +1,326 @@
+// File: actors/boundary.cc
+
+#include "actors/boundary.h"
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "actors/internal/runtime.h"
+
+namespace ringactor {
+namespace internal {
+namespace {
+
+std::chrono::steady_clock::time_point SteadyAt(int64_t mono_ns) {
+  // CLOCK_MONOTONIC is steady_clock on Linux.
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(mono_ns));
+}
+
+CallState* StateOf(const ReplyTo& to) {
+  return reinterpret_cast<CallState*>(uint64_t{to.index} |
+                                      (uint64_t{to.gen} << 32));
+}
+
+}  // namespace
+
+// -- CallState -----------------------------------------------------------------
+
+void CallState::PartDone() {
+  if (parts_.fetch_sub(1, std::memory_order_acq_rel) == 1) core_->FreeCapacity();
+}
+
+void CallState::Deliver(ReplyNode* reply, absl::Status status) {
+  ended_ = true;
+  PartDone();
+  reply_ = reply;
+  status_ = std::move(status);
+}
+
+void CallState::Complete(ReplyNode* reply) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (ended_) {
+    lock.unlock();
+    core_->late_replies.fetch_add(1, std::memory_order_relaxed);
+    Free(reply);
+    return;
+  }
+  if (callback_) {
+    ended_ = true;
+    PartDone();
+    Callback cb = std::move(callback_);
+    lock.unlock();
+    cb(reply, absl::OkStatus());
+    return;
+  }
+  Deliver(reply, absl::OkStatus());
+  cv_.notify_all();
+}
+
+bool CallState::Fail(absl::Status status) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (ended_) return false;
+  if (absl::IsCancelled(status)) {
+    core_->cancelled.fetch_add(1, std::memory_order_relaxed);
+  } else if (absl::IsDeadlineExceeded(status)) {
+    core_->timed_out.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (callback_) {
+    ended_ = true;
+    PartDone();
+    Callback cb = std::move(callback_);
+    lock.unlock();
+    cb(nullptr, std::move(status));
+    return true;
+  }
+  Deliver(nullptr, std::move(status));
+  cv_.notify_all();
+  return true;
+}
+
+std::pair<ReplyNode*, absl::Status> CallState::Wait(int64_t deadline_ns) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (deadline_ns == scheduler::kNoDeadline) {
+    cv_.wait(lock, [this] { return ended_; });
+  } else if (!cv_.wait_until(lock, SteadyAt(deadline_ns),
+                             [this] { return ended_; })) {
+    core_->timed_out.fetch_add(1, std::memory_order_relaxed);
+    Deliver(nullptr, absl::DeadlineExceededError(
+                         "Boundary call: no reply before the deadline"));
+  }
+  return {std::exchange(reply_, nullptr), status_};
+}
+
+bool CallState::done() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ended_;
+}
+
+void CallState::SetCallback(Callback cb) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!ended_) {
+    callback_ = std::move(cb);
+    return;
+  }
+  ReplyNode* reply = std::exchange(reply_, nullptr);
+  absl::Status status = status_;
+  lock.unlock();
+  cb(reply, std::move(status));
+}
+
+void CallState::Unref() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    std::shared_ptr<BoundaryCore> core = core_;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (reply_ != nullptr) Free(std::exchange(reply_, nullptr));
+    }
+    core->Release(this);
+  }
+}
+
+// -- BoundaryCore --------------------------------------------------------------
+
+absl::StatusOr<CallState*> BoundaryCore::Admit(bool wait, int64_t deadline_ns) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (in_flight_ >= capacity_ && !closed_.load(std::memory_order_relaxed)) {
+    if (!wait) {
+      rejected.fetch_add(1, std::memory_order_relaxed);
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the boundary has ", capacity_,
+          " calls in flight (boundary_capacity); retry later"));
+    }
+    ++waiting_;
+    bool timed_out = false;
+    if (deadline_ns == scheduler::kNoDeadline) {
+      room_.wait(lock);
+    } else {
+      timed_out = room_.wait_until(lock, SteadyAt(deadline_ns)) ==
+                  std::cv_status::timeout;
+    }
+    --waiting_;
+    if (timed_out && in_flight_ >= capacity_) {
+      rejected.fetch_add(1, std::memory_order_relaxed);
+      return absl::DeadlineExceededError(
+          "Boundary call: no capacity before the deadline");
+    }
+  }
+  if (closed_.load(std::memory_order_relaxed)) {
+    return absl::UnavailableError("the actor system is shutting down");
+  }
+  ++in_flight_;
+  calls.fetch_add(1, std::memory_order_relaxed);
+  auto* st = new CallState(shared_from_this());
+  st->next = live_;
+  if (live_ != nullptr) live_->prev = st;
+  live_ = st;
+  return st;
+}
+
+void BoundaryCore::Release(CallState* st) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (st->prev != nullptr) {
+      st->prev->next = st->next;
+    } else {
+      live_ = st->next;
+    }
+    if (st->next != nullptr) st->next->prev = st->prev;
+  }
+  delete st;
+}
+
+void BoundaryCore::FreeCapacity() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --in_flight_;
+  if (waiting_ > 0) room_.notify_one();
+}
+
+void BoundaryCore::OnRequestDone(CallState* st) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    st->request_ref = false;
+  }
+  st->PartDone();
+  st->Unref();
+}
+
+void BoundaryCore::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_.store(true, std::memory_order_release);
+  room_.notify_all();
+}
+
+void BoundaryCore::FailAll(const absl::Status& status) {
+  std::vector<CallState*> pending, requests;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (CallState* st = live_; st != nullptr; st = st->next) {
+      // Keep it alive while we work outside the lock; skip one whose last
+      // reference is gone (it waits for mu_ in Release).
+      if (!st->TryRef()) continue;
+      pending.push_back(st);
+      if (st->request_ref) {
+        st->request_ref = false;
+        requests.push_back(st);
+      }
+    }
+  }
+  for (CallState* st : pending) st->Fail(status);
+  // No shard runs any more: nobody else will drop these.
+  for (CallState* st : requests) {
+    st->PartDone();
+    st->Unref();
+  }
+  for (CallState* st : pending) st->Unref();
+}
+
+uint64_t BoundaryCore::in_flight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_flight_;
+}
+
+void CompleteBoundaryCall(const ReplyTo& to, ReplyNode* reply) {
+  CallState* st = StateOf(to);
+  st->Complete(reply);
+  st->core()->OnRequestDone(st);
+}
+
+}  // namespace internal
+
+// -- Boundary --------------------------------------------------------------------
+
+Boundary::~Boundary() = default;
+
+bool Boundary::Enter() {
+  entered_.fetch_add(1, std::memory_order_seq_cst);
+  if (closing_.load(std::memory_order_seq_cst)) {
+    Leave();
+    return false;
+  }
+  return true;
+}
+
+void Boundary::Leave() { entered_.fetch_sub(1, std::memory_order_release); }
+
+void Boundary::Close() {
+  closing_.store(true, std::memory_order_seq_cst);
+  core_->Close();  // wakes callers waiting for capacity
+  while (entered_.load(std::memory_order_acquire) != 0) {
+    std::this_thread::yield();  // each is inside a short, non-blocking send
+  }
+}
+
+void Boundary::FailAll() {
+  core_->FailAll(absl::UnavailableError("the actor system shut down"));
+  std::lock_guard<std::mutex> lock(names_mu_);
+  names_.clear();
+  system_ = nullptr;
+}
+
+absl::Status Boundary::CheckRef(const ActorSystem* ref_system) const {
+  if (ref_system == nullptr) {
+    return absl::FailedPreconditionError("Boundary call on an empty ActorRef");
+  }
+  if (ref_system != system_) {
+    return absl::InvalidArgumentError(
+        "the ActorRef belongs to another ActorSystem");
+  }
+  if (internal::ShardRuntime::Current() != nullptr) {
+    return absl::FailedPreconditionError(
+        "Boundary calls come from threads outside the system; inside an "
+        "actor, use Ask");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Boundary::Send(internal::CallState* st, uint32_t shard,
+                            internal::MessageNode* node) {
+  const uint64_t p = reinterpret_cast<uint64_t>(st);
+  node->reply_to = internal::ReplyTo{internal::ReplyTo::kBoundary,
+                                     static_cast<uint32_t>(p),
+                                     static_cast<uint32_t>(p >> 32)};
+  node->cancel = st->cancel_flag();
+  st->Ref();
+  st->request_ref = true;
+  absl::Status s = system_->Deliver(shard, node);
+  if (!s.ok()) core_->OnRequestDone(st);
+  return s;
+}
+
+absl::StatusOr<std::string> Boundary::CallBytes(absl::string_view name,
+                                                absl::string_view type,
+                                                absl::string_view bytes,
+                                                absl::Duration timeout) {
+  DynamicCall call;
+  {
+    std::lock_guard<std::mutex> lock(names_mu_);
+    if (closing_.load(std::memory_order_acquire)) {
+      return absl::UnavailableError("the actor system is shutting down");
+    }
+    auto it = names_.find(name);
+    if (it == names_.end()) {
+      return absl::NotFoundError(absl::StrCat("no actor named \"", name, "\""));
+    }
+    auto fn = it->second.dynamic.find(type);
+    if (fn == it->second.dynamic.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "actor \"", name, "\" does not accept message type \"", type, "\""));
+    }
+    call = fn->second;
+  }
+  return call(bytes, timeout);
+}
+
+BoundaryStats Boundary::Stats() const {
+  BoundaryStats s;
+  s.calls = core_->calls.load(std::memory_order_relaxed);
+  s.rejected = core_->rejected.load(std::memory_order_relaxed);
+  s.timed_out = core_->timed_out.load(std::memory_order_relaxed);
+  s.cancelled = core_->cancelled.load(std::memory_order_relaxed);
+  s.late_replies = core_->late_replies.load(std::memory_order_relaxed);
+  s.in_flight = core_->in_flight();
+  return s;
+}
+
+}  // namespace ringactor
