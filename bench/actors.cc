@@ -47,15 +47,6 @@ ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
 
 namespace ringactor::bench {
 
-uint64_t ResidentBytes() {
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long size = 0, resident = 0;
-  const int n = std::fscanf(f, "%lu %lu", &size, &resident);
-  std::fclose(f);
-  return n == 2 ? uint64_t{resident} * sysconf(_SC_PAGESIZE) : 0;
-}
-
 namespace {
 
 constexpr absl::Duration kDeadline = absl::Seconds(60);

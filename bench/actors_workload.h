@@ -7,6 +7,7 @@
 #define RINGACTOR_BENCH_ACTORS_WORKLOAD_H_
 
 #include <cstdint>
+#include <vector>
 
 namespace ringactor::bench {
 
@@ -39,8 +40,19 @@ struct PeerResults {
   double fanout_skewed_rps = 0;
 };
 
+// Closed-loop call results: throughput and latency percentiles.
+struct CallStats {
+  double calls_per_s = 0;
+  double p50_ns = 0;
+  double p99_ns = 0;
+};
+
 // Resident set size of this process, bytes.
 uint64_t ResidentBytes();
+
+// Throughput over `seconds` and percentiles of per-thread latencies (ns).
+CallStats Summarize(const std::vector<std::vector<int64_t>>& latencies,
+                    double seconds);
 
 }  // namespace ringactor::bench
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "bench/bench_messages.pb.h"
@@ -202,6 +203,37 @@ double CafSpawnMemory(int64_t n) {
   const double per_actor = static_cast<double>(after - before) / n;
   for (auto& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   return per_actor;
+}
+
+CallStats CafForeignCalls(const std::string& policy, int threads,
+                          int64_t per_thread) {
+  Config cfg(policy);
+  caf::actor_system sys{cfg};
+  std::vector<caf::actor> echo = {sys.spawn(Ponger), sys.spawn(Ponger)};
+  std::vector<std::vector<int64_t>> lat(threads);
+  std::vector<std::thread> pool;
+  const Clock::time_point start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      caf::scoped_actor self{sys};
+      const caf::actor& target = echo[t % 2];
+      lat[t].reserve(per_thread);
+      Ping p;
+      for (int64_t i = 0; i < per_thread; ++i) {
+        p.set_seq(i);
+        const Clock::time_point t0 = Clock::now();
+        self->request(target, caf::infinite, p)
+            .receive([](const Pong&) {}, [](caf::error&) {});
+        lat[t].push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             Clock::now() - t0)
+                             .count());
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  const double s = SecondsSince(start);
+  for (auto& e : echo) caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
+  return Summarize(lat, s);
 }
 
 }  // namespace ringactor::bench

@@ -19,6 +19,10 @@ double CafTell(const std::string& policy, int64_t per_sender);
 double CafFanout(const std::string& policy, const FanoutParams& p);
 // Bytes of RSS per idle actor after spawning `n`.
 double CafSpawnMemory(int64_t n);
+// `threads` foreign threads, closed loop, each making `per_thread` blocking
+// request/response calls (scoped_actor) to 2 echo actors.
+CallStats CafForeignCalls(const std::string& policy, int threads,
+                          int64_t per_thread);
 
 }  // namespace ringactor::bench
 

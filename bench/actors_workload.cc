@@ -1,0 +1,34 @@
+// File: bench/actors_workload.cc
+
+#include "bench/actors_workload.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace ringactor::bench {
+
+uint64_t ResidentBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? uint64_t{resident} * sysconf(_SC_PAGESIZE) : 0;
+}
+
+CallStats Summarize(const std::vector<std::vector<int64_t>>& latencies,
+                    double seconds) {
+  std::vector<int64_t> all;
+  for (const auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
+  CallStats out;
+  if (all.empty() || seconds <= 0) return out;
+  std::sort(all.begin(), all.end());
+  out.calls_per_s = all.size() / seconds;
+  out.p50_ns = static_cast<double>(all[all.size() / 2]);
+  out.p99_ns = static_cast<double>(all[std::min(all.size() - 1, all.size() * 99 / 100)]);
+  return out;
+}
+
+}  // namespace ringactor::bench

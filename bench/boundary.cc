@@ -1,0 +1,220 @@
+// File: bench/boundary.cc
+//
+// //bench:boundary: a foreign thread pool calling actors. 4 threads that the
+// actor system does not own make closed-loop blocking calls (each waits for
+// its reply before the next) to echo actors on 2 shards:
+//
+//   ringactor      Boundary::Call with a deadline
+//   caf            scoped_actor request/receive (CAF 0.17, 2 scheduler
+//                  threads; "stealing" and "sharing" both run, the better
+//                  reported)
+//   mutex_condvar  a request queue (mutex + condition variable) served by 2
+//                  threads; each caller waits on its own condition variable
+//
+// Metrics: calls_per_s, p50_ns, p99_ns (per-call latency as the caller saw
+// it).
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_format.h"
+#include "actors/actor_system.h"
+#include "actors/boundary.h"
+#include "bench/actors_workload.h"
+#include "bench/bench_messages.pb.h"
+#include "bench/bench_util.h"
+#include "bench/peers/caf_actors.h"
+
+ABSL_FLAG(bool, smoke, false, "tiny run: proves the benchmark works");
+ABSL_FLAG(int, threads, 4, "foreign calling threads");
+ABSL_FLAG(int64_t, calls, 50'000, "calls per thread");
+ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
+
+namespace ringactor::bench {
+namespace {
+
+class Echo : public Actor {
+ public:
+  Pong Handle(const Ping& p) {
+    Pong r;
+    r.set_seq(p.seq());
+    return r;
+  }
+};
+
+CallStats RingactorCalls(int threads, int64_t per_thread) {
+  ActorSystemOptions o;
+  o.num_shards = 2;
+  auto sys = ActorSystem::Create(o);
+  if (!sys.ok()) return {};
+  std::vector<ActorRef<Echo>> echo;
+  for (int s = 0; s < 2; ++s) {
+    echo.push_back(*(*sys)->Spawn<Echo>(SpawnOptions{Pinned{ShardId(s)}}));
+  }
+  std::shared_ptr<Boundary> b = (*sys)->boundary();
+  std::vector<std::vector<int64_t>> lat(threads);
+  std::vector<std::thread> pool;
+  const Clock::time_point start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      lat[t].reserve(per_thread);
+      Ping p;
+      for (int64_t i = 0; i < per_thread; ++i) {
+        p.set_seq(i);
+        const Clock::time_point t0 = Clock::now();
+        absl::StatusOr<Pong> r = b->Call(echo[t % 2], p, absl::Seconds(10));
+        lat[t].push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             Clock::now() - t0).count());
+        if (!r.ok()) std::fprintf(stderr, "call: %s\n", r.status().ToString().c_str());
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  return Summarize(lat, Seconds(Clock::now() - start));
+}
+
+// The hand-written peer: one request queue, 2 server threads.
+class MutexServer {
+ public:
+  struct Call {
+    Ping request;
+    Pong reply;
+    bool done = false;
+    std::mutex mu;
+    std::condition_variable cv;
+  };
+  MutexServer() {
+    for (int i = 0; i < 2; ++i) servers_.emplace_back([this] { Serve(); });
+  }
+  ~MutexServer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : servers_) t.join();
+  }
+  void Do(Call& c) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      q_.push_back(&c);
+    }
+    cv_.notify_one();
+    std::unique_lock<std::mutex> lock(c.mu);
+    c.cv.wait(lock, [&] { return c.done; });
+  }
+
+ private:
+  void Serve() {
+    while (true) {
+      Call* c;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !q_.empty(); });
+        if (q_.empty()) return;
+        c = q_.front();
+        q_.pop_front();
+      }
+      std::lock_guard<std::mutex> lock(c->mu);
+      c->reply.set_seq(c->request.seq());
+      c->done = true;
+      c->cv.notify_one();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Call*> q_;
+  bool stop_ = false;
+  std::vector<std::thread> servers_;
+};
+
+CallStats MutexCalls(int threads, int64_t per_thread) {
+  MutexServer server;
+  std::vector<std::vector<int64_t>> lat(threads);
+  std::vector<std::thread> pool;
+  const Clock::time_point start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      lat[t].reserve(per_thread);
+      for (int64_t i = 0; i < per_thread; ++i) {
+        MutexServer::Call c;
+        c.request.set_seq(i);
+        const Clock::time_point t0 = Clock::now();
+        server.Do(c);
+        lat[t].push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             Clock::now() - t0).count());
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  return Summarize(lat, Seconds(Clock::now() - start));
+}
+
+int Main() {
+  const bool smoke = absl::GetFlag(FLAGS_smoke);
+  const int threads = absl::GetFlag(FLAGS_threads);
+  const int64_t calls = smoke ? 500 : absl::GetFlag(FLAGS_calls);
+  const int rounds = smoke ? 1 : absl::GetFlag(FLAGS_rounds);
+  std::printf("ringactor //bench:boundary: %d foreign threads, closed loop, "
+              "echo actors on 2 shards / 2 CAF threads / 2 server threads%s\n\n",
+              threads, smoke ? " (smoke)" : "");
+  struct Series {
+    std::vector<double> rate, p50, p99;
+    void Add(const CallStats& s) {
+      rate.push_back(s.calls_per_s);
+      p50.push_back(s.p50_ns);
+      p99.push_back(s.p99_ns);
+    }
+    CallStats Median() const {
+      return {bench::Median(rate), bench::Median(p50), bench::Median(p99)};
+    }
+  } ra, caf, mx;
+  for (int r = 0; r < rounds; ++r) {
+    ra.Add(RingactorCalls(threads, calls));
+    CallStats best;
+    for (const char* policy : {"stealing", "sharing"}) {
+      CallStats s = CafForeignCalls(policy, threads, calls);
+      if (s.calls_per_s > best.calls_per_s) best = s;
+    }
+    caf.Add(best);
+    mx.Add(MutexCalls(threads, calls));
+  }
+  const CallStats r = ra.Median(), c = caf.Median(), m = mx.Median();
+  Table table({"impl", "calls/s", "p50", "p99", "calls/s vs caf"});
+  auto row = [&](const char* name, const CallStats& s) {
+    table.AddRow({name, Human(s.calls_per_s), absl::StrFormat("%.1f us", s.p50_ns / 1e3),
+                  absl::StrFormat("%.1f us", s.p99_ns / 1e3),
+                  absl::StrFormat("%.2fx", s.calls_per_s / c.calls_per_s)});
+  };
+  row("ringactor", r);
+  row("caf", c);
+  row("mutex_condvar", m);
+  table.Print();
+  std::printf("\ntargets: calls/s >= 3x CAF: %.2fx; ringactor p99 below CAF "
+              "p50: %.1f us vs %.1f us\n\n",
+              r.calls_per_s / c.calls_per_s, r.p99_ns / 1e3, c.p50_ns / 1e3);
+  for (auto [name, s] : {std::pair<const char*, CallStats>{"ringactor", r},
+                         {"caf", c}, {"mutex_condvar", m}}) {
+    PrintBenchLine("boundary_call", name, "calls_per_s", s.calls_per_s);
+    PrintBenchLine("boundary_call", name, "p50_ns", s.p50_ns);
+    PrintBenchLine("boundary_call", name, "p99_ns", s.p99_ns);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace ringactor::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return ringactor::bench::Main();
+}
