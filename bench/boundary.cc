@@ -37,6 +37,7 @@
 ABSL_FLAG(bool, smoke, false, "tiny run: proves the benchmark works");
 ABSL_FLAG(int, threads, 4, "foreign calling threads");
 ABSL_FLAG(int64_t, calls, 50'000, "calls per thread");
+ABSL_FLAG(int, idle_spin_us, 50, "ringactor's idle_spin");
 ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
 
 namespace ringactor::bench {
@@ -54,6 +55,7 @@ class Echo : public Actor {
 CallStats RingactorCalls(int threads, int64_t per_thread) {
   ActorSystemOptions o;
   o.num_shards = 2;
+  o.idle_spin = absl::Microseconds(absl::GetFlag(FLAGS_idle_spin_us));
   auto sys = ActorSystem::Create(o);
   if (!sys.ok()) return {};
   std::vector<ActorRef<Echo>> echo;
