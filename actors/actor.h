@@ -34,14 +34,28 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "scheduler/shard.h"
 #include "transport/shard_id.h"
 
 namespace ringactor {
 
 class Actor;
+
+// A list of message types, for an actor's HotMessages / CoalescedMessages:
+//
+//   class Owner : public ringactor::Actor {
+//    public:
+//     using HotMessages = ringactor::MessageList<Alert>;        // overtake mail
+//     using CoalescedMessages = ringactor::MessageList<Credit>;  // merged
+//     static bool Merge(Credit& into, const Credit& from);       // for them
+//   };
+template <typename... M>
+struct MessageList {};
+
 namespace internal {
 class MessageNode;
+struct CounterState;
 class ShardRuntime;
 class SlotTable;
 class ActorFactory;
@@ -87,7 +101,27 @@ class Actor : private scheduler::Runnable {
   // The shard this actor lives on.
   transport::ShardId shard() const { return transport::ShardId(shard_); }
 
+  // -- Counter lanes (see ActorRef::Count) -----------------------------------
+
+  // Defaults of the wake policy; an actor type overrides them by declaring
+  // its own constants. A counter wakes its actor (OnCount) when its first
+  // update after zero arrives, when its total crosses the threshold (in
+  // absolute value), and at the latest `kCountMaxDelay` after an update that
+  // did neither.
+  static constexpr int64_t kCountWakeThreshold = 1024;
+  static constexpr absl::Duration kCountMaxDelay = absl::Milliseconds(1);
+
+  // Called on the actor's shard when counter `counter` wakes the actor (as a
+  // handler: not while a non-reentrant handler is suspended). Read the total
+  // with TakeCount / PeekCount.
+  virtual void OnCount(uint32_t counter) {}
+
  protected:
+  // The total of `counter` delivered so far, reset to zero (the next update
+  // after it wakes the actor again).
+  int64_t TakeCount(uint32_t counter);
+  int64_t PeekCount(uint32_t counter) const;
+
   // Stops this actor once the current handler returns. Messages still in
   // its mailbox become dead letters (their Asks resolve NotFound).
   void Stop() { stop_requested_ = true; }
@@ -101,10 +135,13 @@ class Actor : private scheduler::Runnable {
 
   enum class Lifecycle : uint8_t { kNew, kRunning, kStopping };
 
-  // Framework state, moved to the new instance on restart. 56 bytes plus
+  // Framework state, moved to the new instance on restart: 80 bytes plus
   // the vtable pointers.
   internal::MessageNode* mail_head_ = nullptr;
   internal::MessageNode* mail_tail_ = nullptr;
+  internal::MessageNode* hot_head_ = nullptr;  // drained before mail_
+  internal::MessageNode* hot_tail_ = nullptr;
+  internal::CounterState* counters_ = nullptr;  // lazily, counter lanes
   internal::ActorFactory* factory_ = nullptr;  // null: not re-creatable
   uint32_t slot_ = 0;
   uint32_t gen_ = 0;

@@ -19,16 +19,31 @@ ActorCounters& ActorCounters::operator+=(const ActorCounters& o) {
   restarts += o.restarts;
   failures += o.failures;
   live_actors += o.live_actors;
+  hot_depth += o.hot_depth;
+  coalesced_sends += o.coalesced_sends;
+  count_updates += o.count_updates;
+  count_envelopes += o.count_envelopes;
+  count_wakes += o.count_wakes;
+  count_saturations += o.count_saturations;
   return *this;
 }
 
 std::string SystemStats::ToString() const {
   auto line = [](const std::string& name, const ActorCounters& c) {
-    return absl::StrFormat(
+    std::string out = absl::StrFormat(
         "%-28s handled=%d depth=%d dead_letters=%d asks_timed_out=%d "
         "restarts=%d failures=%d live=%d\n",
         name, c.handled, c.mailbox_depth, c.dead_letters, c.asks_timed_out,
         c.restarts, c.failures, c.live_actors);
+    if (c.count_updates + c.coalesced_sends + c.count_wakes + c.hot_depth != 0) {
+      absl::StrAppendFormat(
+          &out,
+          "%-28s hot_depth=%d coalesced=%d count_updates=%d "
+          "count_envelopes=%d count_wakes=%d saturations=%d\n",
+          "", c.hot_depth, c.coalesced_sends, c.count_updates,
+          c.count_envelopes, c.count_wakes, c.count_saturations);
+    }
+    return out;
   };
   std::string out;
   for (const ShardStats& s : shards) {
@@ -188,6 +203,11 @@ absl::Status ActorSystem::Deliver(uint32_t shard, internal::MessageNode* node,
   }
   const transport::Envelope e{tag, reinterpret_cast<uint64_t>(node)};
   absl::Status s;
+  if (on_shard && node->kind != internal::MessageNode::Kind::kOrdinary &&
+      tag == internal::kDeliverTag) {
+    cur->SendHot(shard, node);  // past any lane backlog
+    return absl::OkStatus();
+  }
   if (on_shard) {
     s = cur->shard().Send(ShardId(shard), e,
                           tag == internal::kStopTag
@@ -246,6 +266,12 @@ SystemStats ActorSystem::Stats() const {
       a.restarts = c.restarts.Load();
       a.failures = c.failures.Load();
       a.live_actors = c.live_actors.Load();
+      a.hot_depth = c.hot_depth.Load();
+      a.coalesced_sends = c.coalesced_sends.Load();
+      a.count_updates = c.count_updates.Load();
+      a.count_envelopes = c.count_envelopes.Load();
+      a.count_wakes = c.count_wakes.Load();
+      a.count_saturations = c.count_saturations.Load();
       s.actors += a;
       per_type[t] += a;
     }
@@ -257,7 +283,7 @@ SystemStats ActorSystem::Stats() const {
   for (uint16_t t = 0; t < types; ++t) {
     const ActorCounters& c = per_type[t];
     if (c.handled + c.dead_letters + c.live_actors + c.asks_timed_out +
-            c.failures + c.mailbox_depth ==
+            c.failures + c.mailbox_depth + c.count_updates ==
         0) {
       continue;
     }

@@ -274,6 +274,9 @@ class ActorRef {
 
   bool valid() const { return system_ != nullptr; }
   ShardId shard() const { return ShardId(shard_); }
+  // A snapshot: false once the actor has stopped (or the system closed).
+  // Sends may still fail right after it said true. Thread-safe, no message.
+  bool alive() const;
   friend bool operator==(const ActorRef& a, const ActorRef& b) {
     return a.system_ == b.system_ && a.shard_ == b.shard_ &&
            a.slot_ == b.slot_ && a.gen_ == b.gen_;
@@ -291,8 +294,26 @@ class ActorRef {
   absl::Status Tell(M&& msg) const {
     using T = std::decay_t<M>;
     CheckMessage<T>();
+    if constexpr (internal::IsCoalesced<A, T>()) {
+      internal::ShardRuntime* rt = internal::ShardRuntime::Current();
+      if (rt != nullptr && system_ != nullptr && &rt->system() == system_) {
+        return TellCoalesced<T>(*rt, std::forward<M>(msg));
+      }
+    }
     return Send(new internal::TypedNode<A, T>(std::forward<M>(msg)));
   }
+
+  // ActorRef::Count()
+  //
+  // Adds `delta` to the actor's counter `counter` through a counter lane:
+  // on a shard, updates for the same (actor, counter) accumulate locally and
+  // travel as one update per loop turn, past any mailbox or lane backlog; no
+  // mutex, no allocation per call. The actor reads totals with TakeCount and
+  // is woken (OnCount) by its policy (see Actor::kCountWakeThreshold). Totals
+  // are exact; a sum that would overflow int64 is shipped early instead.
+  // From a thread outside the system each call is one update. NotFound for
+  // a stopped actor; Unavailable during shutdown.
+  absl::Status Count(uint32_t counter, int64_t delta) const;
 
   // ActorRef::Ask()
   //
@@ -354,6 +375,8 @@ class ActorRef {
     n.type = internal::ActorTypeIndex<A>();
   }
   absl::Status Send(internal::MessageNode* node) const;
+  template <typename T, typename M>
+  absl::Status TellCoalesced(internal::ShardRuntime& rt, M&& msg) const;
 
   ActorSystem* system_ = nullptr;
   uint32_t shard_ = 0;
@@ -401,6 +424,9 @@ class ActorSystem {
     }
     A* actor = new A(std::forward<Args>(args)...);
     actor->type_ = internal::ActorTypeIndex<A>();
+    internal::SetCountPolicy(
+        actor->type_, {A::kCountWakeThreshold,
+                       absl::ToInt64Nanoseconds(A::kCountMaxDelay)});
     actor->reentrant_ = A::kReentrant;
     auto placed = Place(actor, factory, options);
     if (!placed.ok()) return placed.status();
@@ -478,6 +504,56 @@ absl::Status ActorRef<A>::Send(internal::MessageNode* node) const {
   }
   Fill(*node);
   return system_->Deliver(shard_, node);
+}
+
+template <typename A>
+template <typename T, typename M>
+absl::Status ActorRef<A>::TellCoalesced(internal::ShardRuntime& rt,
+                                        M&& msg) const {
+  const uint16_t type = internal::ActorTypeIndex<A>();
+  if (system_->closed()) {
+    return absl::UnavailableError("the actor system is shutting down");
+  }
+  if (!system_->runtime(shard_).slots().IsAlive(slot_, gen_)) {
+    rt.CountDeadLetter(type);
+    return absl::NotFoundError("the actor has stopped");
+  }
+  const internal::FastKey key{shard_, slot_, gen_,
+                              internal::MergeType<A, T>()};
+  if (internal::MessageNode* pending = rt.PendingCoalesced(key)) {
+    if (A::Merge(static_cast<internal::TypedNode<A, T>*>(pending)->msg, msg)) {
+      rt.CountCoalesced(type);
+      return absl::OkStatus();
+    }
+  }
+  auto* node = new internal::TypedNode<A, T>(std::forward<M>(msg));
+  Fill(*node);
+  rt.ParkCoalesced(key, node);  // sent at the end of this loop turn
+  return absl::OkStatus();
+}
+
+template <typename A>
+absl::Status ActorRef<A>::Count(uint32_t counter, int64_t delta) const {
+  if (system_ == nullptr) {
+    return absl::FailedPreconditionError("Count on an empty ActorRef");
+  }
+  if (system_->closed()) {
+    return absl::UnavailableError("the actor system is shutting down");
+  }
+  const uint16_t type = internal::ActorTypeIndex<A>();
+  internal::ShardRuntime* rt = internal::ShardRuntime::Current();
+  if (rt != nullptr && &rt->system() == system_) {
+    return rt->AccumulateCount(shard_, slot_, gen_, type, counter, delta);
+  }
+  auto* node = new internal::CountNode(counter, delta);
+  Fill(*node);
+  return system_->Deliver(shard_, node);
+}
+
+template <typename A>
+bool ActorRef<A>::alive() const {
+  return system_ != nullptr && !system_->closed() &&
+         system_->runtime(shard_).slots().IsAlive(slot_, gen_);
 }
 
 template <typename A>

@@ -206,7 +206,8 @@ void BoundaryCore::FailAll(const absl::Status& status) {
       }
     }
   }
-  for (CallState* st : pending) st->Fail(status);
+  // A fresh status per call (see ShardRuntime::DeadLetter).
+  for (CallState* st : pending) st->Fail(absl::Status(status.code(), status.message()));
   // No shard runs any more: nobody else will drop these.
   for (CallState* st : requests) {
     st->PartDone();

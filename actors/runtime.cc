@@ -201,6 +201,32 @@ absl::Status ShardRuntime::Enqueue(MessageNode* node, bool local) {
     StopActor(a);
     return absl::OkStatus();
   }
+  if (node->kind == MessageNode::Kind::kCount) {
+    ApplyCount(a, static_cast<CountNode&>(*node));
+    Free(node);
+    return absl::OkStatus();
+  }
+  if (node->kind == MessageNode::Kind::kHot) {
+    // Coalesced: merge into the last hot message still waiting, if it is of
+    // the same type (the "again at ingest" half of coalescing).
+    if (node->merge_type != 0 && a->hot_tail_ != nullptr &&
+        a->hot_tail_->merge_type == node->merge_type &&
+        a->hot_tail_->TryMerge(*node)) {
+      counters_[a->type_].coalesced_sends.Add(1);
+      Free(node);
+      return absl::OkStatus();
+    }
+    node->next = nullptr;
+    if (a->hot_tail_ == nullptr) {
+      a->hot_head_ = node;
+    } else {
+      a->hot_tail_->next = node;
+    }
+    a->hot_tail_ = node;
+    counters_[a->type_].hot_depth.Add(1);
+    Schedule(a);
+    return absl::OkStatus();
+  }
   if (local && a->depth_ >= system_.options().mailbox_capacity) {
     Free(node);
     return absl::ResourceExhaustedError(
@@ -223,7 +249,11 @@ absl::Status ShardRuntime::Enqueue(MessageNode* node, bool local) {
 void ShardRuntime::DeadLetter(MessageNode* node, absl::Status why) {
   CountDeadLetter(node->type);
   if (node->reply_to.wanted() && phase_ != Phase::kStopped) {
-    Reply(node->reply_to, new ReplyNode(std::move(why)));
+    // A fresh status per reply: replies go to different threads, and the
+    // system's abseil is not TSan-instrumented, so a shared refcounted
+    // payload would look like a race.
+    Reply(node->reply_to,
+          new ReplyNode(absl::Status(why.code(), why.message())));
   }
   Free(node);
 }
@@ -255,16 +285,15 @@ void ShardRuntime::RunActor(Actor* a) {
       return;
     }
   }
+  if (a->counters_ != nullptr && !RunCountWakes(a)) return;
   const uint32_t batch = system_.options().mailbox_batch;
   int64_t now = 0;  // read lazily: only Asks carry deadlines
-  for (uint32_t n = 0; n < batch && a->mail_head_ != nullptr; ++n) {
+  for (uint32_t n = 0;
+       n < batch && (a->hot_head_ != nullptr || a->mail_head_ != nullptr);
+       ++n) {
     if (a->in_flight_ > 0 && (!a->reentrant_ || a->restart_pending_)) return;
-    MessageNode* node = a->mail_head_;
-    a->mail_head_ = node->next;
-    if (a->mail_head_ == nullptr) a->mail_tail_ = nullptr;
-    --a->depth_;
+    MessageNode* node = PopNext(a, /*last_of_batch=*/n + 1 == batch && n > 0);
     TypeCounters& c = counters_[a->type_];
-    c.mailbox_depth.Sub(1);
     if (node->deadline_ns != scheduler::kNoDeadline &&
         node->deadline_ns <= (now != 0 ? now : now = scheduler::MonoNanos())) {
       // An Ask whose caller gave up.
@@ -283,7 +312,25 @@ void ShardRuntime::RunActor(Actor* a) {
       return;
     }
   }
-  if (a->mail_head_ != nullptr) Schedule(a);
+  if (a->mail_head_ != nullptr || a->hot_head_ != nullptr) Schedule(a);
+}
+
+MessageNode* ShardRuntime::PopNext(Actor* a, bool last_of_batch) {
+  const bool hot =
+      a->hot_head_ != nullptr && !(last_of_batch && a->mail_head_ != nullptr);
+  if (hot) {
+    MessageNode* node = a->hot_head_;
+    a->hot_head_ = node->next;
+    if (a->hot_head_ == nullptr) a->hot_tail_ = nullptr;
+    counters_[a->type_].hot_depth.Sub(1);
+    return node;
+  }
+  MessageNode* node = a->mail_head_;
+  a->mail_head_ = node->next;
+  if (a->mail_head_ == nullptr) a->mail_tail_ = nullptr;
+  --a->depth_;
+  counters_[a->type_].mailbox_depth.Sub(1);
+  return node;
 }
 
 void ShardRuntime::AfterHandler(Actor* a) {
@@ -299,7 +346,9 @@ void ShardRuntime::AfterHandler(Actor* a) {
     if (a->in_flight_ > 0) return;  // the last handler to finish restarts it
     a = Restart(a);
   }
-  if (a->mail_head_ != nullptr || a->state_ == Actor::Lifecycle::kNew) {
+  if (a->mail_head_ != nullptr || a->hot_head_ != nullptr ||
+      a->state_ == Actor::Lifecycle::kNew ||
+      (a->counters_ != nullptr && !a->counters_->wakes.empty())) {
     Schedule(a);
   }
 }
@@ -339,6 +388,10 @@ Actor* ShardRuntime::Restart(Actor* old) {
   Actor* fresh = old->factory_->Create();
   fresh->mail_head_ = std::exchange(old->mail_head_, nullptr);
   fresh->mail_tail_ = std::exchange(old->mail_tail_, nullptr);
+  fresh->hot_head_ = std::exchange(old->hot_head_, nullptr);
+  fresh->hot_tail_ = std::exchange(old->hot_tail_, nullptr);
+  fresh->counters_ = std::exchange(old->counters_, nullptr);
+  if (fresh->counters_ != nullptr) fresh->counters_->timer.actor = fresh;
   fresh->factory_ = std::exchange(old->factory_, nullptr);
   fresh->slot_ = old->slot_;
   fresh->gen_ = old->gen_;
@@ -376,6 +429,12 @@ void ShardRuntime::StopActor(Actor* a) {
   }
   a->mail_tail_ = nullptr;
   a->depth_ = 0;
+  while (MessageNode* node = a->hot_head_) {
+    a->hot_head_ = node->next;
+    counters_[a->type_].hot_depth.Sub(1);
+    DeadLetter(node, why);
+  }
+  a->hot_tail_ = nullptr;
   if (a->in_flight_ == 0 && !a->scheduled_ && a != running_) FinishStop(a);
   // Otherwise the last handler to finish, or RunActor, finishes the stop.
 }
@@ -390,6 +449,7 @@ void ShardRuntime::FinishStop(Actor* a) {
     counters_[a->type_].live_actors.Sub(1);
   }
   const uint32_t slot = a->slot_;
+  delete std::exchange(a->counters_, nullptr);
   delete a->factory_;
   delete a;
   slots_.Release(slot);
@@ -485,6 +545,7 @@ void ShardRuntime::DeleteList(Traveler* head) {
 }
 
 void ShardRuntime::OnTurnEnd(bool idle) {
+  FlushFastLanes();
   if (to_free_ != nullptr && (idle || to_free_count_ >= kMaxDeferredFrees)) {
     DeleteList(std::exchange(to_free_, nullptr));
     to_free_count_ = 0;
@@ -521,6 +582,14 @@ void ShardRuntime::OnEnvelopes(transport::ShardId from,
       Enqueue(reinterpret_cast<MessageNode*>(e[i].value), /*local=*/false)
           .IgnoreError();
     }
+  }
+}
+
+void ShardRuntime::OnWord(uint32_t tag, uint64_t value) {
+  if (tag == kHotWordTag) {
+    auto* node = reinterpret_cast<MessageNode*>(value);
+    AcquireFromKernel(node);
+    Enqueue(node, /*local=*/false).IgnoreError();
   }
 }
 

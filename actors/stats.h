@@ -21,6 +21,13 @@ struct ActorCounters {
   uint64_t restarts = 0;        // instances replaced after a failure
   uint64_t failures = 0;        // handlers (or OnStart) that threw
   uint64_t live_actors = 0;     // actors started and not yet stopped
+  // Fast lanes.
+  uint64_t hot_depth = 0;        // hot messages waiting now
+  uint64_t coalesced_sends = 0;  // hot sends merged into a pending one
+  uint64_t count_updates = 0;    // ActorRef::Count calls (sender side)
+  uint64_t count_envelopes = 0;  // counter updates sent (one per turn per key)
+  uint64_t count_wakes = 0;      // OnCount calls
+  uint64_t count_saturations = 0;  // totals clamped at the int64 limits
 
   ActorCounters& operator+=(const ActorCounters& o);
 };

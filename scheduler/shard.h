@@ -168,6 +168,15 @@ class Shard {
   absl::Status Send(transport::ShardId to, const transport::Envelope& e,
                     SendPriority priority);
 
+  // Shard::SendWord()
+  //
+  // A direct word (MSG_RING, no lane) to shard `to`, submitted with the
+  // next flush; see transport::Endpoint::SendWord. ResourceExhausted when
+  // too many words are in flight.
+  absl::Status SendWord(transport::ShardId to, uint32_t tag, uint64_t value) {
+    return endpoint_->SendWord(to, tag, value);
+  }
+
   // Shard::Start()
   //
   // Starts `task` as a root coroutine on this shard. It runs until its first

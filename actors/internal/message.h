@@ -8,6 +8,7 @@
 #ifndef RINGACTOR_ACTORS_INTERNAL_MESSAGE_H_
 #define RINGACTOR_ACTORS_INTERNAL_MESSAGE_H_
 
+#include <concepts>
 #include <coroutine>
 #include <cstddef>
 #include <atomic>
@@ -37,6 +38,32 @@ enum EnvelopeTag : uint64_t {
   kStopTag = 3,     // value: MessageNode* (a StopNode)
   kReturnTag = 4,   // value: Traveler* list (next_return) to destroy here
 };
+
+// The direct-word tag (MSG_RING, no lane) that carries hot messages and
+// counter updates past any lane backlog.
+inline constexpr uint32_t kHotWordTag = 1;
+
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#endif
+// A pointer handed to another shard inside a MSG_RING word is synchronized
+// by the kernel (submit, then the CQ tail's acquire load), which
+// ThreadSanitizer cannot see; these tell it. No-ops otherwise.
+inline void ReleaseToKernel(void* p) {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_release(p);
+#else
+  (void)p;
+#endif
+}
+inline void AcquireFromKernel(void* p) {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_acquire(p);
+#else
+  (void)p;
+#endif
+}
 
 // Where a reply goes: a pending Ask on shard `shard` (index, gen in its
 // table), or a Boundary call (index:gen hold its CallState*). kNoReply for a
@@ -136,13 +163,24 @@ namespace internal {
 
 class MessageNode : public Traveler {
  public:
+  enum class Kind : uint8_t {
+    kOrdinary,  // the mailbox, FIFO per sender
+    kHot,       // the actor's hot queue, drained first
+    kCount,     // a counter-lane update (CountNode), applied on arrival
+  };
   // Runs the handler on `actor` (whose dynamic type is the node's actor
   // type). Returns true when a coroutine handler now owns the node (it is
   // freed when the coroutine finishes); false when the caller frees it.
   virtual bool Invoke(Actor& actor) = 0;
   virtual bool is_stop() const { return false; }
+  // Coalesced hot messages: merges `other` (same actor and message type)
+  // into this one; false when they must stay apart (e.g. a sum would
+  // overflow).
+  virtual bool TryMerge(MessageNode& other) { return false; }
 
   MessageNode* next = nullptr;  // mailbox link
+  Kind kind = Kind::kOrdinary;
+  uint32_t merge_type = 0;  // nonzero: coalescable, same value = same type
   Actor* running_on = nullptr;  // set while a coroutine handler runs
   uint32_t slot = 0;
   uint32_t gen = 0;
@@ -160,6 +198,17 @@ class MessageNode : public Traveler {
 
  private:
   Context context_;
+};
+
+// A counter-lane update: `delta` for counter `counter` of the target actor.
+class CountNode final : public MessageNode {
+ public:
+  CountNode(uint32_t counter, int64_t delta) : counter(counter), delta(delta) {
+    kind = Kind::kCount;
+  }
+  bool Invoke(Actor&) override { return false; }
+  uint32_t counter;
+  int64_t delta;
 };
 
 // A request to stop the actor (ActorRef::Stop); handled on arrival, ahead
@@ -209,6 +258,35 @@ struct ReplyTraits<absl::StatusOr<R>> {
                 "a handler's absl::StatusOr<R> needs a protobuf R");
   using Value = R;
 };
+
+template <typename L, typename M>
+struct ListHas : std::false_type {};
+template <template <typename...> class L, typename... Ms, typename M>
+struct ListHas<L<Ms...>, M> : std::bool_constant<(std::is_same_v<Ms, M> || ...)> {};
+
+// M is a coalesced hot message of A (listed in A::CoalescedMessages).
+template <typename A, typename M>
+constexpr bool IsCoalesced() {
+  if constexpr (requires { typename A::CoalescedMessages; }) {
+    return ListHas<typename A::CoalescedMessages, M>::value;
+  } else {
+    return false;
+  }
+}
+// M is a hot message of A (listed in A::HotMessages, or coalesced).
+template <typename A, typename M>
+constexpr bool IsHot() {
+  if constexpr (requires { typename A::HotMessages; }) {
+    if (ListHas<typename A::HotMessages, M>::value) return true;
+  }
+  return IsCoalesced<A, M>();
+}
+uint32_t NextMergeType();
+template <typename A, typename M>
+uint32_t MergeType() {
+  static const uint32_t id = NextMergeType();
+  return id;
+}
 
 template <typename A, typename M>
 concept HasContextHandler = requires(A& a, const M& m, Context& c) {
@@ -279,7 +357,22 @@ template <typename A, typename M>
 class TypedNode final : public MessageNode {
  public:
   using Traits = HandlerTraits<A, M>;
-  explicit TypedNode(M m) : msg(std::move(m)) {}
+  explicit TypedNode(M m) : msg(std::move(m)) {
+    if constexpr (IsHot<A, M>()) kind = Kind::kHot;
+    if constexpr (IsCoalesced<A, M>()) merge_type = MergeType<A, M>();
+  }
+
+  bool TryMerge(MessageNode& other) override {
+    if constexpr (IsCoalesced<A, M>()) {
+      static_assert(requires(M& a, const M& b) {
+        { A::Merge(a, b) } -> std::same_as<bool>;
+      }, "a coalesced message needs `static bool Merge(M& into, const M& "
+         "from)` in its actor (false: do not merge, e.g. on overflow)");
+      return A::Merge(msg, static_cast<TypedNode&>(other).msg);
+    } else {
+      return false;
+    }
+  }
 
   bool Invoke(Actor& base) override {
     A& actor = static_cast<A&>(base);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include <mutex>  // std::mutex: visible to TSan (abseil is not instrumented)
@@ -23,6 +24,7 @@
 #include "actors/internal/message.h"
 #include "actors/stats.h"
 #include "scheduler/shard.h"
+#include "scheduler/timer.h"
 #include "transport/lane.h"
 
 namespace ringactor {
@@ -78,6 +80,47 @@ class OwnerCounter {
 struct alignas(transport::kCacheLine) TypeCounters {
   OwnerCounter handled, dead_letters, asks_timed_out, restarts, failures,
       mailbox_depth, live_actors;
+  // Fast lanes (sender side for the first three, receiver side after).
+  OwnerCounter coalesced_sends, count_updates, count_envelopes, hot_depth,
+      count_wakes, count_saturations;
+};
+
+// Counter-lane wake policy of an actor type (from A::kCountWakeThreshold and
+// A::kCountMaxDelay, recorded at Spawn).
+struct CountPolicy {
+  int64_t threshold = 1024;
+  int64_t max_delay_ns = 1'000'000;
+};
+void SetCountPolicy(uint16_t type, CountPolicy p);
+CountPolicy LoadCountPolicy(uint16_t type);
+
+// Names one (target actor, sub-key) on the sending shard: a counter, or a
+// coalesced message type.
+struct FastKey {
+  uint32_t shard, slot, gen, sub;
+  friend bool operator==(const FastKey& a, const FastKey& b) {
+    return a.shard == b.shard && a.slot == b.slot && a.gen == b.gen &&
+           a.sub == b.sub;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const FastKey& k) {
+    return H::combine(std::move(h), k.shard, k.slot, k.gen, k.sub);
+  }
+};
+
+// A counter-lane owner's state (allocated on its first update).
+struct CounterState {
+  class WakeTimer final : public scheduler::Timer {
+   public:
+    WakeTimer(ShardRuntime* rt, Actor* a) : rt(rt), actor(a) {}
+    void OnFire() noexcept override;
+    ShardRuntime* rt;
+    Actor* actor;
+  };
+  CounterState(ShardRuntime* rt, Actor* a) : timer(rt, a) {}
+  absl::flat_hash_map<uint32_t, int64_t> totals;
+  std::vector<uint32_t> wakes;  // counters whose OnCount is due
+  WakeTimer timer;              // the max-delay guarantee
 };
 
 // SlotTable
@@ -174,6 +217,24 @@ class ShardRuntime final : public scheduler::ShardHooks {
   void OnHandlerFailed(Actor& actor, MessageNode& request, std::string what);
   void OnCoroutineFinished(MessageNode* request);
   void CountDeadLetter(uint16_t type) { counters_[type].dead_letters.Add(1); }
+
+  // -- Fast lanes (actors/fast_lanes.cc) ------------------------------------
+  // Sender side of a counter lane: adds `delta` to this shard's accumulator
+  // for (actor, counter); flushed as one CountNode per turn.
+  absl::Status AccumulateCount(uint32_t shard, uint32_t slot, uint32_t gen,
+                               uint16_t type, uint32_t counter, int64_t delta);
+  // Sender side of a coalesced hot message: the node waiting in this turn
+  // for (actor, message type), or null; Park stores a fresh one.
+  MessageNode* PendingCoalesced(const FastKey& key);
+  void ParkCoalesced(const FastKey& key, MessageNode* node);
+  void CountCoalesced(uint16_t type) { counters_[type].coalesced_sends.Add(1); }
+  // Sends a hot node or counter update to shard `to` as a direct word
+  // (past any lane backlog); falls back to the lane when words run out.
+  void SendHot(uint32_t to, MessageNode* node);
+  // Receiver side.
+  void ApplyCount(Actor* a, const CountNode& update);
+  void WakeCounter(Actor* a, uint32_t counter);
+  void OnCountTimer(Actor* a);
   void CountAskTimeout(uint16_t type) {
     counters_[type].asks_timed_out.Add(1);
   }
@@ -184,7 +245,7 @@ class ShardRuntime final : public scheduler::ShardHooks {
   // -- ShardHooks ----------------------------------------------------------
   void OnEnvelopes(transport::ShardId from, const transport::Envelope* e,
                    size_t n) override;
-  void OnWord(uint32_t tag, uint64_t value) override {}
+  void OnWord(uint32_t tag, uint64_t value) override;
   void OnShardStart() override;
   void OnTurnEnd(bool idle) override;
   void OnShardStopping() override;
@@ -206,6 +267,20 @@ class ShardRuntime final : public scheduler::ShardHooks {
   Actor* Restart(Actor* actor);
   void DeliverReply(ReplyNode* reply);
   void SendReturns(uint32_t to);
+  void FlushFastLanes();
+  // Runs due OnCount callbacks; false if the actor went away.
+  bool RunCountWakes(Actor* a);
+  // Takes the next message: hot first, but the last of a run's batch goes
+  // to ordinary mail when there is some (a hot flood cannot starve it).
+  MessageNode* PopNext(Actor* a, bool last_of_batch);
+
+  struct PendingCount {
+    int64_t delta = 0;
+    uint16_t type = 0;
+  };
+  void SendCount(const FastKey& key, const PendingCount& acc);
+  absl::flat_hash_map<FastKey, PendingCount> pending_counts_;
+  absl::flat_hash_map<FastKey, MessageNode*> pending_coalesced_;
   static void DeleteList(Traveler* head);
 
   static constexpr uint32_t kReturnBatch = 64;

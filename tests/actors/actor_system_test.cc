@@ -522,7 +522,7 @@ TEST(LifecycleTest, DeadLettersAreCountedOnEveryPath) {
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(c->Stop().ok());
   // The stop is asynchronous: wait for it to land.
-  ASSERT_TRUE(WaitUntil([&] { return sys->Stats().total.live_actors == 0; }));
+  ASSERT_TRUE(WaitUntil([&] { return !c->alive(); }));
   EXPECT_EQ(GetTotal(*sys, *c, kShard1).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(c->Tell(MakeAdd(1)).code(), absl::StatusCode::kNotFound);
@@ -733,7 +733,7 @@ TEST(AskAllTest, FansOutAndGathersInOrder) {
     counters.push_back(*c);
   }
   ASSERT_TRUE(counters[5].Stop().ok());
-  ASSERT_TRUE(WaitUntil([&] { return sys->Stats().total.live_actors == 5; }));
+  ASSERT_TRUE(WaitUntil([&] { return !counters[5].alive(); }));
   absl::StatusOr<std::vector<absl::StatusOr<Total>>> r = sys->RunOn(
       kShard0,
       [&]() -> Task<absl::StatusOr<std::vector<absl::StatusOr<Total>>>> {
