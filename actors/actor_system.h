@@ -105,7 +105,9 @@ using AskResultOf =
 template <typename V>
 AskResultOf<V> TakeReply(ReplyNode* reply) {
   AskResultOf<V> out = [&]() -> AskResultOf<V> {
-    if (!reply->status.ok()) return reply->status;
+    // Moved: the reply goes home to another shard to be freed, and the
+    // status payload's refcount must not be shared across threads.
+    if (!reply->status.ok()) return std::move(reply->status);
     if constexpr (std::is_void_v<V>) {
       return absl::OkStatus();
     } else {

@@ -88,7 +88,9 @@ std::pair<ReplyNode*, absl::Status> CallState::Wait(int64_t deadline_ns) {
     Deliver(nullptr, absl::DeadlineExceededError(
                          "Boundary call: no reply before the deadline"));
   }
-  return {std::exchange(reply_, nullptr), status_};
+  // Moved, not copied: the caller must own the status's only reference
+  // (abseil's refcount is not TSan-instrumented; see DeadLetter).
+  return {std::exchange(reply_, nullptr), std::exchange(status_, absl::OkStatus())};
 }
 
 bool CallState::done() const {
@@ -103,7 +105,7 @@ void CallState::SetCallback(Callback cb) {
     return;
   }
   ReplyNode* reply = std::exchange(reply_, nullptr);
-  absl::Status status = status_;
+  absl::Status status = std::exchange(status_, absl::OkStatus());
   lock.unlock();
   cb(reply, std::move(status));
 }

@@ -77,7 +77,8 @@ class CallState {
   bool TryRef() {
     int r = refs_.load(std::memory_order_relaxed);
     while (r > 0) {
-      if (refs_.compare_exchange_weak(r, r + 1, std::memory_order_relaxed)) {
+      if (refs_.compare_exchange_weak(r, r + 1, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
         return true;
       }
     }
