@@ -546,9 +546,21 @@ void ShardRuntime::DeleteList(Traveler* head) {
 
 void ShardRuntime::OnTurnEnd(bool idle) {
   FlushFastLanes();
-  if (to_free_ != nullptr && (idle || to_free_count_ >= kMaxDeferredFrees)) {
-    DeleteList(std::exchange(to_free_, nullptr));
-    to_free_count_ = 0;
+  if (to_free_ != nullptr) {
+    if (idle) {
+      DeleteList(std::exchange(to_free_, nullptr));
+      to_free_count_ = 0;
+    } else {
+      // A little per busy turn (more when they pile up): a turn that frees
+      // thousands of nodes at once would delay everything behind it.
+      uint32_t n = to_free_count_ > kMaxDeferredFrees ? 1024 : 128;
+      while (n-- > 0 && to_free_ != nullptr) {
+        Traveler* t = to_free_;
+        to_free_ = t->next_return;
+        delete t;
+        --to_free_count_;
+      }
+    }
   }
   // Full batches went out already; a partial one waits for more company
   // until this shard runs out of work.

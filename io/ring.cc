@@ -209,7 +209,10 @@ absl::Status Ring::Submit() {
         "Ring::Submit called off the ring's owning thread");
   }
   if (io_uring_sq_ready(ring_.get()) == 0) return absl::OkStatus();
-  const int ret = io_uring_submit(ring_.get());
+  // Entering anyway: also run deferred task work (incoming direct words).
+  const int ret = features_.defer_taskrun
+                      ? io_uring_submit_and_get_events(ring_.get())
+                      : io_uring_submit(ring_.get());
   if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
     return ErrnoToStatus(ret, "io_uring_submit");
   }
@@ -245,6 +248,10 @@ bool Ring::HasPendingWork() const {
   if (io_uring_cq_ready(r) != 0) return true;
   return (IO_URING_READ_ONCE(*r->sq.kflags) &
           (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0;
+}
+
+void Ring::RunDeferredWork() {
+  if (features_.defer_taskrun) io_uring_get_events(ring_.get());
 }
 
 void Ring::FlushOverflow() {

@@ -127,6 +127,12 @@ class Ring {
   // True when CQEs are ready, deferred task work is pending or the CQ
   // overflowed: a cheap check (no syscall) for a spinning loop.
   bool HasPendingWork() const;
+  // With DEFER_TASKRUN, completions posted to this ring by other rings
+  // (MSG_RING direct words) wait as task work until the owner enters the
+  // kernel; the TASKRUN flag does not announce them. A busy or spinning
+  // owner calls this now and then (one io_uring_enter) so they arrive.
+  // No-op without DEFER_TASKRUN.
+  void RunDeferredWork();
 
   // Reap()
   //

@@ -170,6 +170,11 @@ size_t Shard::RunForeignClosures() {
 }
 
 size_t Shard::RunReady(size_t budget) {
+  // Only what was ready when the pass began: a runnable that re-queues
+  // itself (an actor with more mail, a Yield) runs again next turn, after
+  // the next Poll, so incoming work (a hot message) is never stuck behind a
+  // long local backlog.
+  budget = std::min(budget, run_queue_.size());
   size_t ran = 0;
   while (ran < budget) {
     Runnable* r = run_queue_.Pop();
@@ -183,10 +188,14 @@ size_t Shard::RunReady(size_t budget) {
 size_t Shard::RunTurn() {
   size_t work = RunForeignClosures();
   if (!timers_.empty()) work += timers_.FireDue(MonoNanos());
-  // Incoming first, with a budget, so cross-shard work never starves behind
-  // local work (DESIGN.md: Seastar's 50 ms submit_to).
-  work += endpoint_->Poll(*hooks_, options_.incoming_budget);
+  // The ring first (direct words carry hot messages), then what is ready,
+  // then the lanes with a budget: their envelopes run at the top of the next
+  // turn, so cross-shard work never starves behind local work (DESIGN.md:
+  // Seastar's 50 ms submit_to) and a hot message never waits behind a whole
+  // lane's worth of ordinary ones.
+  work += endpoint_->Poll(*hooks_, 0);
   work += RunReady(options_.run_budget);
+  work += endpoint_->Poll(*hooks_, options_.incoming_budget);
   if (!backlogged_.empty()) work += MoveBacklogs();
   return work;
 }

@@ -359,6 +359,13 @@ size_t Endpoint::DrainInbox(Receiver& r, size_t budget) {
 
 size_t Endpoint::Poll(Receiver& r, size_t budget) {
   receiver_ = &r;
+  // A busy shard may not enter the kernel for a long time; direct words
+  // wait for that (see Ring::RunDeferredWork). Every kTurnsPerEnter lane
+  // polls, enter once.
+  if (budget != 0 && ++turns_since_enter_ >= kTurnsPerEnter) {
+    turns_since_enter_ = 0;
+    ring_->RunDeferredWork();
+  }
   // A consumed wake request counts as handled work, so the caller's loop
   // re-checks whatever the waker wanted it to notice before parking again.
   size_t handled = 0;
@@ -385,7 +392,7 @@ size_t Endpoint::Poll(Receiver& r, size_t budget) {
     }
     envelopes += drained;
   }
-  next_source_ = (next_source_ + 1) % n;
+  if (budget != 0) next_source_ = (next_source_ + 1) % n;
   if (envelopes != 0) stats_.dequeued.Add(envelopes);
   receiver_ = nullptr;
   return handled + envelopes;
@@ -435,10 +442,18 @@ absl::Status Endpoint::Park(absl::Duration max_sleep) {
     using Clock = std::chrono::steady_clock;
     const Clock::time_point until =
         Clock::now() + absl::ToChronoNanoseconds(spin);
+    Clock::time_point last_enter = Clock::now();
     for (uint32_t i = 1;; ++i) {
       if (HasWork()) return absl::OkStatus();
       CpuRelax();
-      if ((i & 31) == 0 && Clock::now() >= until) break;
+      if ((i & 31) != 0) continue;
+      const Clock::time_point now = Clock::now();
+      if (now >= until) break;
+      // Direct words are invisible to HasWork until we enter the kernel.
+      if (now - last_enter >= kSpinEnterEvery) {
+        last_enter = now;
+        ring_->RunDeferredWork();
+      }
     }
   }
   // seq_cst store, then HasWork()'s seq_cst loads: pairs with Flush() and

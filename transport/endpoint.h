@@ -4,6 +4,7 @@
 #define RINGACTOR_TRANSPORT_ENDPOINT_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -125,8 +126,9 @@ class Endpoint : private io::WordSink {
   //
   // Reaps the ring's CQEs (direct words, doorbells, completions), then hands
   // `r` up to `budget` envelopes from the inbox and the incoming lanes,
-  // starting at a rotating source so none starves. Returns envelopes + words
-  // + CQEs + consumed wake requests: 0 means there was nothing to do.
+  // starting at a rotating source so none starves. With `budget` 0 it only
+  // reaps the ring. Returns envelopes + words + CQEs + consumed wake
+  // requests: 0 means there was nothing to do.
   size_t Poll(Receiver& r, size_t budget);
 
   // True when something is waiting for Poll(). Cheap; no syscall.
@@ -204,6 +206,11 @@ class Endpoint : private io::WordSink {
   Receiver* receiver_ = nullptr;  // set during Poll
   uint32_t next_source_ = 0;
   int fail_doorbells_for_test_ = 0;
+  // Entering the kernel now and then while busy or spinning, so direct
+  // words (deferred task work) are not held back; see Ring::RunDeferredWork.
+  static constexpr uint32_t kTurnsPerEnter = 16;
+  static constexpr std::chrono::microseconds kSpinEnterEvery{5};
+  uint32_t turns_since_enter_ = 0;
   internal::OwnerStats stats_;
 };
 

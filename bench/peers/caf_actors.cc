@@ -18,6 +18,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Pong)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Small)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Work)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::WorkDone)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Increment)
 
 namespace ringactor::bench {
 namespace {
@@ -234,6 +235,65 @@ CallStats CafForeignCalls(const std::string& policy, int threads,
   const double s = SecondsSince(start);
   for (auto& e : echo) caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
   return Summarize(lat, s);
+}
+
+namespace {
+class CountingOwner : public caf::event_based_actor {
+ public:
+  CountingOwner(caf::actor_config& cfg, int64_t expected,
+                std::atomic<int>* remaining, std::promise<void>* done,
+                std::atomic<int64_t>* runs)
+      : caf::event_based_actor(cfg),
+        expected_(expected),
+        remaining_(remaining),
+        done_(done),
+        runs_(runs) {}
+  caf::behavior make_behavior() override {
+    return {[this](const Increment& m) {
+      runs_->fetch_add(1, std::memory_order_relaxed);
+      total_ += m.by();
+      if (total_ == expected_ && remaining_->fetch_sub(1) == 1) {
+        done_->set_value();
+      }
+    }};
+  }
+
+ private:
+  int64_t expected_;
+  int64_t total_ = 0;
+  std::atomic<int>* remaining_;
+  std::promise<void>* done_;
+  std::atomic<int64_t>* runs_;
+};
+}  // namespace
+
+std::pair<double, double> CafHotspot(const std::string& policy, int senders,
+                                     int64_t per_sender, int owners) {
+  Config cfg(policy);
+  caf::actor_system sys{cfg};
+  std::promise<void> done;
+  std::atomic<int> remaining{owners};
+  std::atomic<int64_t> runs{0};
+  const int64_t expected = senders * per_sender / owners;
+  std::vector<caf::actor> targets;
+  for (int i = 0; i < owners; ++i) {
+    targets.push_back(
+        sys.spawn<CountingOwner>(expected, &remaining, &done, &runs));
+  }
+  const Clock::time_point start = Clock::now();
+  for (int s = 0; s < senders; ++s) {
+    sys.spawn([targets, per_sender](caf::event_based_actor* self) {
+      Increment one;
+      one.set_by(1);
+      for (int64_t i = 0; i < per_sender; ++i) {
+        self->send(targets[i % targets.size()], one);
+      }
+    });
+  }
+  done.get_future().wait();
+  const double s = SecondsSince(start);
+  for (auto& t : targets) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
+  return {senders * per_sender / s, runs.load() / s};
 }
 
 }  // namespace ringactor::bench

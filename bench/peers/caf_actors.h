@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "bench/actors_workload.h"
 
@@ -23,6 +24,12 @@ double CafSpawnMemory(int64_t n);
 // request/response calls (scoped_actor) to 2 echo actors.
 CallStats CafForeignCalls(const std::string& policy, int threads,
                           int64_t per_thread);
+
+// Keyed hotspot: `senders` actors each send `per_sender` Increment messages
+// round-robin to `owners` counting actors. Returns increments/s and the
+// owners' handler runs (wake-ups) per second.
+std::pair<double, double> CafHotspot(const std::string& policy, int senders,
+                                     int64_t per_sender, int owners);
 
 }  // namespace ringactor::bench
 

@@ -1,0 +1,283 @@
+// File: bench/mailbox.cc
+//
+// //bench:mailbox: the mailbox fast lanes against plain messages and CAF.
+//
+//   hotspot      sender actors on every shard increment counters owned by 4
+//                hot actors, 1,000,000 increments per sender:
+//                  ringactor_counter    ActorRef::Count (counter lane)
+//                  ringactor_coalesced  a coalesced hot message (merged)
+//                  ringactor_tell       a plain Tell per increment
+//                  caf                  a plain send per increment
+//                metrics: increments_per_s, owner_wakeups_per_s
+//   hot_latency  Ask round trip of a hot message queued behind 10,000
+//                ordinary messages, over the same round trip unloaded:
+//                loaded_over_unloaded
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_format.h"
+#include "actors/actor_system.h"
+#include "bench/actors_workload.h"
+#include "bench/bench_messages.pb.h"
+#include "bench/bench_util.h"
+#include "bench/peers/caf_actors.h"
+#include "scheduler/notification.h"
+
+ABSL_FLAG(bool, smoke, false, "tiny run: proves the benchmark works");
+ABSL_FLAG(int64_t, increments, 1'000'000, "increments per sender");
+ABSL_FLAG(int, senders_per_shard, 2, "sender actors on each shard");
+ABSL_FLAG(int, backlog, 10'000, "ordinary messages ahead of the hot one");
+ABSL_FLAG(int, samples, 30, "hot_latency samples per condition");
+ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
+
+namespace ringactor::bench {
+namespace {
+
+constexpr int kOwners = 4;
+constexpr int kShards = 2;
+constexpr absl::Duration kDeadline = absl::Seconds(60);
+
+enum class Mode { kCounter, kCoalesced, kTell };
+
+// Owns one hot counter; reports when it has seen `expected` increments.
+class Owner : public Actor {
+ public:
+  using CoalescedMessages = MessageList<Increment>;
+  using HotMessages = MessageList<Alert>;
+  static bool Merge(Increment& into, const Increment& from) {
+    int64_t sum;
+    if (__builtin_add_overflow(into.by(), from.by(), &sum)) return false;
+    into.set_by(sum);
+    return true;
+  }
+
+  Owner(int64_t expected, std::atomic<int>* remaining,
+        scheduler::Notification* done)
+      : expected_(expected), remaining_(remaining), done_(done) {}
+
+  void Handle(const Increment& m) { Add(m.by()); }
+  void Handle(const Small& m) { Add(m.value()); }  // the plain-Tell variant
+  void OnCount(uint32_t counter) override { Add(TakeCount(counter)); }
+  // hot_latency: ordinary work, and the hot probe.
+  void Handle(const Ping& p) { sink_ += HashWork(p.seq(), 20); }
+  Pong Handle(const Alert& a) {
+    Pong r;
+    r.set_seq(a.seq());
+    return r;
+  }
+
+ private:
+  void Add(int64_t n) {
+    total_ += n;
+    if (total_ == expected_ && remaining_->fetch_sub(1) == 1) done_->Notify();
+  }
+  int64_t expected_;
+  int64_t total_ = 0;
+  uint64_t sink_ = 0;
+  std::atomic<int>* remaining_;
+  scheduler::Notification* done_;
+};
+
+class Sender : public Actor {
+ public:
+  Sender(std::vector<ActorRef<Owner>> owners, Mode mode)
+      : owners_(std::move(owners)), mode_(mode) {}
+  Task<absl::Status> Handle(const Run& r) {
+    Increment inc;
+    inc.set_by(1);
+    Small small;
+    small.set_value(1);
+    for (int64_t i = 0; i < r.count(); ++i) {
+      const ActorRef<Owner>& o = owners_[i % owners_.size()];
+      absl::Status s;
+      switch (mode_) {
+        case Mode::kCounter:
+          s = o.Count(0, 1);
+          break;
+        case Mode::kCoalesced:
+          s = o.Tell(inc);
+          break;
+        case Mode::kTell:
+          s = o.Tell(small);
+          while (absl::IsResourceExhausted(s)) {
+            co_await Yield();
+            s = o.Tell(small);
+          }
+          break;
+      }
+      if (!s.ok()) co_return s;
+      // Let the loop turn end now and then, as a real sender would.
+      if ((i & 1023) == 1023) co_await Yield();
+    }
+    co_return absl::OkStatus();
+  }
+
+ private:
+  std::vector<ActorRef<Owner>> owners_;
+  Mode mode_;
+};
+
+std::unique_ptr<ActorSystem> NewSystem() {
+  ActorSystemOptions o;
+  o.num_shards = kShards;
+  auto sys = ActorSystem::Create(o);
+  if (!sys.ok()) std::exit(1);
+  return *std::move(sys);
+}
+
+struct HotspotResult {
+  double increments_per_s = 0;
+  double wakeups_per_s = 0;
+};
+
+HotspotResult RingactorHotspot(Mode mode, int senders_per_shard,
+                               int64_t per_sender) {
+  auto sys = NewSystem();
+  const int senders = senders_per_shard * kShards;
+  std::atomic<int> remaining{kOwners};
+  scheduler::Notification done;
+  std::vector<ActorRef<Owner>> owners;
+  for (int i = 0; i < kOwners; ++i) {
+    owners.push_back(*sys->Spawn<Owner>(
+        SpawnOptions{Pinned{ShardId(i % kShards)}},
+        senders * per_sender / kOwners, &remaining, &done));
+  }
+  std::vector<ActorRef<Sender>> by_shard[kShards];
+  for (int s = 0; s < senders; ++s) {
+    by_shard[s % kShards].push_back(*sys->Spawn<Sender>(
+        SpawnOptions{Pinned{ShardId(s % kShards)}}, owners, mode));
+  }
+  Run run;
+  run.set_count(per_sender);
+  const Clock::time_point start = Clock::now();
+  for (int shard = 0; shard < kShards; ++shard) {
+    // Start each shard's senders from that shard, without waiting.
+    (void)sys->SubmitTo(ShardId(shard), [&, shard] {
+      scheduler::Shard::Current()->Start(
+          [](std::vector<ActorRef<Sender>> senders, Run run) -> Task<void> {
+            (void)co_await AskAll(senders, run, kDeadline);
+          }(by_shard[shard], run));
+    });
+  }
+  done.WaitForNotification();
+  const double secs = Seconds(Clock::now() - start);
+  const SystemStats st = sys->Stats();
+  uint64_t wakes = 0;
+  for (const ActorTypeStats& t : st.types) {
+    if (t.type.find("Owner") != std::string::npos) {
+      wakes = mode == Mode::kCounter ? t.counters.count_wakes : t.counters.handled;
+    }
+  }
+  return {senders * per_sender / secs, wakes / secs};
+}
+
+// Median Ask round trip of a hot Alert, optionally behind `backlog`
+// ordinary messages sent just before it.
+double HotLatencyNs(int backlog, int samples) {
+  auto sys = NewSystem();
+  std::atomic<int> unused{1};
+  scheduler::Notification never;
+  auto owner = *sys->Spawn<Owner>(SpawnOptions{Pinned{ShardId(1)}},
+                                  int64_t{-1}, &unused, &never);
+  std::vector<double> rtts;
+  for (int i = 0; i < samples; ++i) {
+    absl::StatusOr<int64_t> ns =
+        sys->RunOn(ShardId(0), [&]() -> Task<absl::StatusOr<int64_t>> {
+          Ping p;
+          for (int k = 0; k < backlog; ++k) {
+            p.set_seq(k);
+            absl::Status s = owner.Tell(p);
+            if (!s.ok()) co_return s;
+          }
+          Alert a;
+          a.set_seq(i);
+          const int64_t t0 = scheduler::MonoNanos();
+          absl::StatusOr<Pong> r = co_await owner.Ask(a, kDeadline);
+          if (!r.ok()) co_return r.status();
+          co_return scheduler::MonoNanos() - t0;
+        });
+    if (ns.ok()) rtts.push_back(static_cast<double>(*ns));
+    // Let the backlog drain before the next sample.
+    (void)sys->RunOn(ShardId(0), [&]() -> Task<absl::Status> {
+      co_return co_await owner.Ask(Ping(), kDeadline);
+    });
+  }
+  return rtts.empty() ? 0 : Median(rtts);
+}
+
+int Main() {
+  const bool smoke = absl::GetFlag(FLAGS_smoke);
+  const int64_t per_sender = smoke ? 20'000 : absl::GetFlag(FLAGS_increments);
+  const int per_shard = absl::GetFlag(FLAGS_senders_per_shard);
+  const int backlog = smoke ? 1000 : absl::GetFlag(FLAGS_backlog);
+  const int samples = smoke ? 5 : absl::GetFlag(FLAGS_samples);
+  const int rounds = smoke ? 1 : absl::GetFlag(FLAGS_rounds);
+  std::printf("ringactor //bench:mailbox: %d senders per shard x 2 shards -> "
+              "%d hot owners, %ld increments per sender%s\n\n",
+              per_shard, kOwners, per_sender, smoke ? " (smoke)" : "");
+  struct Series {
+    std::vector<double> rate, wakes;
+  } counter, coalesced, tell, caf;
+  std::vector<double> loaded, unloaded;
+  for (int r = 0; r < rounds; ++r) {
+    auto add = [](Series& s, HotspotResult h) {
+      s.rate.push_back(h.increments_per_s);
+      s.wakes.push_back(h.wakeups_per_s);
+    };
+    add(counter, RingactorHotspot(Mode::kCounter, per_shard, per_sender));
+    add(coalesced, RingactorHotspot(Mode::kCoalesced, per_shard, per_sender));
+    add(tell, RingactorHotspot(Mode::kTell, per_shard, per_sender));
+    std::pair<double, double> best{0, 0};
+    for (const char* policy : {"stealing", "sharing"}) {
+      auto c = CafHotspot(policy, per_shard * kShards, per_sender, kOwners);
+      if (c.first > best.first) best = c;
+    }
+    caf.rate.push_back(best.first);
+    caf.wakes.push_back(best.second);
+    unloaded.push_back(HotLatencyNs(0, samples));
+    loaded.push_back(HotLatencyNs(backlog, samples));
+  }
+  const double c_rate = Median(caf.rate);
+  Table table({"impl", "increments/s", "owner wake-ups/s", "vs tell", "vs caf"});
+  const double t_rate = Median(tell.rate);
+  for (auto [name, s] : {std::pair<const char*, Series*>{"ringactor_counter", &counter},
+                         {"ringactor_coalesced", &coalesced},
+                         {"ringactor_tell", &tell},
+                         {"caf", &caf}}) {
+    const double rate = Median(s->rate), wakes = Median(s->wakes);
+    table.AddRow({name, Human(rate), Human(wakes),
+                  absl::StrFormat("%.1fx", rate / t_rate),
+                  absl::StrFormat("%.1fx", rate / c_rate)});
+    PrintBenchLine("hotspot", name, "increments_per_s", rate);
+    PrintBenchLine("hotspot", name, "owner_wakeups_per_s", wakes);
+  }
+  const double l = Median(loaded), u = Median(unloaded);
+  std::printf("\n");
+  table.Print();
+  std::printf("\nhot_latency: hot Ask round trip %.1f us unloaded, %.1f us "
+              "behind %d ordinary messages: %.2fx\n",
+              u / 1e3, l / 1e3, backlog, l / u);
+  std::printf("targets: counter >= 20x tell: %.1fx; >= 50x caf: %.1fx; "
+              "loaded_over_unloaded <= 2: %.2f\n\n",
+              Median(counter.rate) / t_rate, Median(counter.rate) / c_rate, l / u);
+  PrintBenchLine("hot_latency", "ringactor", "unloaded_ns", u);
+  PrintBenchLine("hot_latency", "ringactor", "loaded_ns", l);
+  PrintBenchLine("hot_latency", "ringactor", "loaded_over_unloaded", l / u);
+  return 0;
+}
+
+}  // namespace
+}  // namespace ringactor::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return ringactor::bench::Main();
+}
