@@ -94,6 +94,13 @@ void ShardRuntime::ParkCoalesced(const FastKey& key, MessageNode* node) {
 
 void ShardRuntime::SendHot(uint32_t to, MessageNode* node) {
   const uint64_t p = reinterpret_cast<uint64_t>(node);
+  // The target's inbox: shared memory that its loop drains before the lanes
+  // and that a spinning shard sees at once (a sleeping one is woken).
+  if (shard_ptr_->set().mesh().Inject(transport::ShardId(to), {kDeliverTag, p})
+          .ok()) {
+    return;
+  }
+  // Inbox full: a direct word (MSG_RING, no lane).
   ReleaseToKernel(node);
   if (shard_ptr_->SendWord(transport::ShardId(to), kHotWordTag, p).ok()) return;
   // Out of word slots: the lane, never refused.

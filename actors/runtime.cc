@@ -546,19 +546,25 @@ void ShardRuntime::DeleteList(Traveler* head) {
 
 void ShardRuntime::OnTurnEnd(bool idle) {
   FlushFastLanes();
-  if (to_free_ != nullptr) {
+  if (!to_free_.empty()) {
     if (idle) {
-      DeleteList(std::exchange(to_free_, nullptr));
+      for (Traveler* head : to_free_) DeleteList(head);
+      to_free_.clear();
       to_free_count_ = 0;
     } else {
       // A little per busy turn (more when they pile up): a turn that frees
       // thousands of nodes at once would delay everything behind it.
       uint32_t n = to_free_count_ > kMaxDeferredFrees ? 1024 : 128;
-      while (n-- > 0 && to_free_ != nullptr) {
-        Traveler* t = to_free_;
-        to_free_ = t->next_return;
-        delete t;
-        --to_free_count_;
+      while (n > 0 && !to_free_.empty()) {
+        Traveler*& head = to_free_.back();
+        while (n > 0 && head != nullptr) {
+          Traveler* t = head;
+          head = t->next_return;
+          delete t;
+          --n;
+          if (to_free_count_ > 0) --to_free_count_;
+        }
+        if (head == nullptr) to_free_.pop_back();
       }
     }
   }
@@ -577,17 +583,9 @@ void ShardRuntime::OnEnvelopes(transport::ShardId from,
   for (size_t i = 0; i < n; ++i) {
     if (e[i].tag == kReturnTag) {
       // Freed later, off the critical path (OnTurnEnd): the nodes' cache
-      // lines are on the other core now.
-      Traveler* head = reinterpret_cast<Traveler*>(e[i].value);
-      Traveler* tail = head;
-      uint32_t n = 1;
-      while (tail->next_return != nullptr) {
-        tail = tail->next_return;
-        ++n;
-      }
-      tail->next_return = to_free_;
-      to_free_ = head;
-      to_free_count_ += n;
+      // lines are on the other core now, so not even walked here.
+      to_free_.push_back(reinterpret_cast<Traveler*>(e[i].value));
+      to_free_count_ += kReturnBatch;  // an estimate: lists hold up to 64
     } else if (e[i].tag == kReplyTag) {
       DeliverReply(reinterpret_cast<ReplyNode*>(e[i].value));
     } else {
@@ -638,7 +636,9 @@ void ShardRuntime::OnShardStopped() {
   free_asks_.clear();
 }
 
-ShardRuntime::~ShardRuntime() { DeleteList(std::exchange(to_free_, nullptr)); }
+ShardRuntime::~ShardRuntime() {
+  for (Traveler* head : to_free_) DeleteList(head);
+}
 
 }  // namespace internal
 }  // namespace ringactor

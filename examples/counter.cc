@@ -137,8 +137,12 @@ int Main() {
   std::printf("after the restart %s = %ld\n", after->key().c_str(),
               after->value());
 
-  // A stopped actor: later sends are dead letters (NotFound).
-  (void)counters[1].Stop();
+  // A stopped actor: later sends are dead letters (NotFound). Stopped from
+  // its own shard, the stop is immediate; from any other thread it is a
+  // message like any other (use ref.alive() to see it land).
+  (void)sys.RunOn(counters[1].shard(), [&]() -> Task<absl::Status> {
+    co_return counters[1].Stop();
+  });
   absl::Status late =
       sys.RunOn(counters[1].shard(), [&]() -> Task<absl::Status> {
         co_return (co_await counters[1].Ask(Read(), absl::Seconds(5))).status();

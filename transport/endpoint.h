@@ -208,8 +208,8 @@ class Endpoint : private io::WordSink {
   int fail_doorbells_for_test_ = 0;
   // Entering the kernel now and then while busy or spinning, so direct
   // words (deferred task work) are not held back; see Ring::RunDeferredWork.
-  static constexpr uint32_t kTurnsPerEnter = 16;
-  static constexpr std::chrono::microseconds kSpinEnterEvery{5};
+  static constexpr uint32_t kTurnsPerEnter = 256;
+  static constexpr std::chrono::microseconds kSpinEnterEvery{20};
   uint32_t turns_since_enter_ = 0;
   internal::OwnerStats stats_;
 };

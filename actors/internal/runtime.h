@@ -293,8 +293,8 @@ class ShardRuntime final : public scheduler::ShardHooks {
   std::vector<uint32_t> returns_dirty_;  // shards with a non-empty list
   // Returned Travelers waiting to be destroyed when this shard idles.
   static constexpr uint32_t kMaxDeferredFrees = 4096;
-  Traveler* to_free_ = nullptr;
-  uint32_t to_free_count_ = 0;
+  std::vector<Traveler*> to_free_;  // lists (next_return) to destroy
+  uint32_t to_free_count_ = 0;       // about how many nodes they hold
 
   ActorSystem& system_;
   const uint32_t shard_;
