@@ -201,17 +201,31 @@ size_t Shard::RunTurn() {
 }
 
 absl::Status Shard::Loop() {
+  // `quiet`: the shard has had nothing to do for kQuietAfter. Idle
+  // housekeeping (OnTurnEnd(idle=true): freeing returned nodes, sending
+  // partial batches home) waits for that, so request/response traffic whose
+  // gaps are shorter never pays for it on its critical path.
+  bool quiet = false;
   while (!stopping_.load(std::memory_order_acquire)) {
     const size_t work = RunTurn();
-    hooks_->OnTurnEnd(/*idle=*/work == 0 && run_queue_.empty());
+    const bool idle = work == 0 && run_queue_.empty();
+    hooks_->OnTurnEnd(/*idle=*/idle && quiet);
     RETURN_IF_ERROR(endpoint_->Flush());
-    if (work != 0 || !run_queue_.empty()) continue;
+    if (!idle) {
+      quiet = false;
+      continue;
+    }
     const int64_t next = timers_.NextDeadline();
     absl::Duration max_sleep = absl::InfiniteDuration();
     if (next != kNoDeadline) {
       max_sleep = absl::Nanoseconds(std::max<int64_t>(0, next - MonoNanos()));
     }
     if (has_closures_.load(std::memory_order_acquire)) continue;
+    if (!quiet) {
+      RETURN_IF_ERROR(endpoint_->Park(std::min(max_sleep, kQuietAfter)));
+      quiet = true;  // if nothing came, the next turn tidies up, then parks
+      continue;
+    }
     RETURN_IF_ERROR(endpoint_->Park(max_sleep));
   }
   return absl::OkStatus();

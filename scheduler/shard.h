@@ -135,7 +135,7 @@ struct ShardLoopOptions {
 //     if nothing happened: park until a doorbell, a CQE or the next timer
 //
 // Shard-affine except where noted.
-class Shard {
+class alignas(64) Shard {
  public:
   Shard(ShardSet& set, transport::ShardId id, ShardHooks* hooks,
         const ShardLoopOptions& options);
@@ -211,6 +211,8 @@ class Shard {
   // Keeps the first error.
   void Note(const absl::Status& s);
   void DestroyRoots();
+
+  static constexpr absl::Duration kQuietAfter = absl::Microseconds(20);
 
   ShardSet& set_;
   const transport::ShardId id_;

@@ -185,7 +185,8 @@ class PendingAsk {
 //
 // Shard-affine, except `slots()` (thread-safe) and the counters (read by
 // Stats from any thread).
-class ShardRuntime final : public scheduler::ShardHooks {
+class alignas(transport::kCacheLine) ShardRuntime final
+    : public scheduler::ShardHooks {
  public:
   ShardRuntime(ActorSystem& system, uint32_t shard);
   ~ShardRuntime();
