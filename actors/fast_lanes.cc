@@ -47,27 +47,31 @@ void CounterState::WakeTimer::OnFire() noexcept { rt->OnCountTimer(actor); }
 
 // -- Sender side ----------------------------------------------------------------
 
-absl::Status ShardRuntime::AccumulateCount(uint32_t shard, uint32_t slot,
-                                           uint32_t gen, uint16_t type,
-                                           uint32_t counter, int64_t delta) {
-  if (!system_.runtime(shard).slots().IsAlive(slot, gen)) {
+absl::Status ShardRuntime::AccumulateCountSlow(const FastKey& key,
+                                               uint16_t type, int64_t delta) {
+  if (!system_.runtime(key.shard).slots().IsAlive(key.slot, key.gen)) {
     CountDeadLetter(type);
     return absl::NotFoundError("the actor has stopped");
   }
-  counters_[type].count_updates.Add(1);
-  PendingCount& acc = pending_counts_[FastKey{shard, slot, gen, counter}];
-  acc.type = type;
+  auto [it, inserted] = pending_count_index_.try_emplace(
+      key, static_cast<uint32_t>(pending_counts_.size()));
+  if (inserted) pending_counts_.push_back(PendingCount{key, 0, 0, type});
+  recent_counts_[recent_next_++ % kRecentCounts] = it->second + 1;
+  PendingCount& acc = pending_counts_[it->second];
   int64_t sum;
   if (__builtin_add_overflow(acc.delta, delta, &sum)) {
     // Never overflow silently: ship what we have, start again.
-    SendCount(FastKey{shard, slot, gen, counter}, acc);
+    SendCount(key, acc);
+    acc.calls = 0;
     sum = delta;
   }
   acc.delta = sum;
+  ++acc.calls;
   return absl::OkStatus();
 }
 
 void ShardRuntime::SendCount(const FastKey& key, const PendingCount& acc) {
+  counters_[acc.type].count_updates.Add(acc.calls);
   auto* node = new CountNode(key.sub, acc.delta);
   node->slot = key.slot;
   node->gen = key.gen;
@@ -114,10 +118,16 @@ void ShardRuntime::SendHot(uint32_t to, MessageNode* node) {
 
 void ShardRuntime::FlushFastLanes() {
   if (!pending_counts_.empty()) {
-    for (const auto& [key, acc] : pending_counts_) {
-      if (acc.delta != 0) SendCount(key, acc);
+    for (const PendingCount& acc : pending_counts_) {
+      if (acc.delta != 0) {
+        SendCount(acc.key, acc);
+      } else {
+        counters_[acc.type].count_updates.Add(acc.calls);  // summed to zero
+      }
     }
     pending_counts_.clear();
+    pending_count_index_.clear();
+    for (uint32_t& r : recent_counts_) r = 0;
   }
   if (!pending_coalesced_.empty()) {
     for (const auto& [key, node] : pending_coalesced_) {

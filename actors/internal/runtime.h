@@ -223,7 +223,26 @@ class alignas(transport::kCacheLine) ShardRuntime final
   // Sender side of a counter lane: adds `delta` to this shard's accumulator
   // for (actor, counter); flushed as one CountNode per turn.
   absl::Status AccumulateCount(uint32_t shard, uint32_t slot, uint32_t gen,
-                               uint16_t type, uint32_t counter, int64_t delta);
+                               uint16_t type, uint32_t counter, int64_t delta) {
+    // A key used recently in this turn: already checked for liveness, found
+    // without hashing (the hot path of a counter lane).
+    const FastKey key{shard, slot, gen, counter};
+    for (uint32_t i = 0; i < kRecentCounts; ++i) {
+      const uint32_t idx = recent_counts_[i];
+      if (idx != 0) {
+        PendingCount& acc = pending_counts_[idx - 1];
+        if (acc.key != key) continue;
+        int64_t sum;
+        if (__builtin_add_overflow(acc.delta, delta, &sum)) break;  // slow path
+        acc.delta = sum;
+        ++acc.calls;
+        return absl::OkStatus();
+      }
+    }
+    return AccumulateCountSlow(key, type, delta);
+  }
+  absl::Status AccumulateCountSlow(const FastKey& key, uint16_t type,
+                                   int64_t delta);
   // Sender side of a coalesced hot message: the node waiting in this turn
   // for (actor, message type), or null; Park stores a fresh one.
   MessageNode* PendingCoalesced(const FastKey& key);
@@ -276,11 +295,19 @@ class alignas(transport::kCacheLine) ShardRuntime final
   MessageNode* PopNext(Actor* a, bool last_of_batch);
 
   struct PendingCount {
+    FastKey key;
     int64_t delta = 0;
+    uint64_t calls = 0;  // Count calls folded in (for stats)
     uint16_t type = 0;
   };
   void SendCount(const FastKey& key, const PendingCount& acc);
-  absl::flat_hash_map<FastKey, PendingCount> pending_counts_;
+  // This turn's counter accumulators, an index by key, and the few keys
+  // used last (checked first: no hashing on the hot path).
+  std::vector<PendingCount> pending_counts_;
+  absl::flat_hash_map<FastKey, uint32_t> pending_count_index_;
+  static constexpr uint32_t kRecentCounts = 8;
+  uint32_t recent_counts_[kRecentCounts] = {};  // index + 1; 0: empty
+  uint32_t recent_next_ = 0;
   absl::flat_hash_map<FastKey, MessageNode*> pending_coalesced_;
   static void DeleteList(Traveler* head);
 

@@ -330,6 +330,25 @@ TEST_F(FastLaneTest, CoalescingNeverOverflows) {
   EXPECT_EQ(r.credit_messages(), 2);
 }
 
+TEST_F(FastLaneTest, CounterSumsNeverOverflowSilently) {
+  using O = OwnerT<false, 100, 3'600'000>;
+  auto owner = sys_->Spawn<O>(SpawnOptions{Pinned{kShard1}});
+  ASSERT_TRUE(owner.ok());
+  // One turn: the sender's accumulator would overflow, so it ships early.
+  OnShard(kShard0, *owner, [](const ActorRef<O>& o) {
+    absl::Status s = o.Count(kCounter, std::numeric_limits<int64_t>::max());
+    if (s.ok()) s = o.Count(kCounter, 1);
+    return s;
+  });
+  Report r = GetReport(*owner);
+  // The receiver's total saturates (and says so) instead of wrapping.
+  EXPECT_EQ(r.counted(), std::numeric_limits<int64_t>::max());
+  SystemStats st = sys_->Stats();
+  EXPECT_EQ(st.total.count_envelopes, 2u);
+  EXPECT_EQ(st.total.count_updates, 2u);
+  EXPECT_EQ(st.total.count_saturations, 1u);
+}
+
 TEST_F(FastLaneTest, CountToAStoppedActorIsADeadLetter) {
   auto owner = sys_->Spawn<Owner>(SpawnOptions{Pinned{kShard1}});
   ASSERT_TRUE(owner.ok());
