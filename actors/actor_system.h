@@ -477,6 +477,7 @@ class ActorSystem {
                        uint64_t tag = internal::kDeliverTag);
   internal::ShardRuntime& runtime(uint32_t shard) { return *runtimes_[shard]; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
+  scheduler::ShardSet& shard_set() { return *shards_; }
 
  private:
   struct Placed {

@@ -123,6 +123,7 @@ void SlotTable::Release(uint32_t slot) {
 
 void SendReply(MessageNode& request, ReplyNode* reply) {
   const ReplyTo to = std::exchange(request.reply_to, ReplyTo{});
+  reply->hot = request.kind == MessageNode::Kind::kHot;
   ShardRuntime::Current()->Reply(to, reply);
 }
 
@@ -224,6 +225,7 @@ absl::Status ShardRuntime::Enqueue(MessageNode* node, bool local) {
     }
     a->hot_tail_ = node;
     counters_[a->type_].hot_depth.Add(1);
+    urgent_ = true;
     Schedule(a);
     return absl::OkStatus();
   }
@@ -292,6 +294,11 @@ void ShardRuntime::RunActor(Actor* a) {
        n < batch && (a->hot_head_ != nullptr || a->mail_head_ != nullptr);
        ++n) {
     if (a->in_flight_ > 0 && (!a->reentrant_ || a->restart_pending_)) return;
+    // Urgent traffic waits in the inbox: end the batch so the loop sees it.
+    if ((n & 7) == 7 && a->hot_head_ == nullptr &&
+        shard_ptr_->endpoint().InboxHasWork()) {
+      break;
+    }
     MessageNode* node = PopNext(a, /*last_of_batch=*/n + 1 == batch && n > 0);
     TypeCounters& c = counters_[a->type_];
     if (node->deadline_ns != scheduler::kNoDeadline &&
@@ -483,6 +490,13 @@ void ShardRuntime::Reply(const ReplyTo& to, ReplyNode* reply) {
     CompleteBoundaryCall(to, reply);
   } else if (to.shard == shard_) {
     DeliverReply(reply);
+  } else if (reply->hot &&
+             system_.shard_set()
+                 .mesh()
+                 .Inject(transport::ShardId(to.shard),
+                         {kReplyTag, reinterpret_cast<uint64_t>(reply)})
+                 .ok()) {
+    // The reply to a hot request is hot too: the caller's inbox.
   } else if (!shard_ptr_
                   ->Send(transport::ShardId(to.shard),
                          {kReplyTag, reinterpret_cast<uint64_t>(reply)},

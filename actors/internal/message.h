@@ -110,6 +110,7 @@ class ReplyNode : public Traveler {
   explicit ReplyNode(absl::Status status) : status(std::move(status)) {}
   ReplyTo to;
   absl::Status status;  // not OK: no value
+  bool hot = false;     // answers a hot request: travels like one
 };
 
 template <typename R>
