@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/actors/test_messages.pb.h"
+#include "tests/testing/actor_testing.h"
 #include "tests/testing/shard_thread.h"
 
 namespace ringactor {
@@ -28,6 +29,7 @@ namespace {
 
 using ::ringactor::testing::kHangGuard;
 using ::ringactor::testing::WaitUntil;
+using ::ringactor::testing::YieldUntil;
 using ::testing::HasSubstr;
 using test::Add;
 using test::Boom;
@@ -39,15 +41,6 @@ using test::Pong;
 using test::Snooze;
 using test::Total;
 
-// Yields until `pred` holds (an event on another thread), at most kHangGuard.
-Task<bool> YieldUntil(std::function<bool()> pred) {
-  const int64_t end = scheduler::DeadlineAfter(kHangGuard);
-  while (!pred()) {
-    if (scheduler::MonoNanos() > end) co_return false;
-    co_await Yield();
-  }
-  co_return true;
-}
 
 constexpr ShardId kShard0(0);
 constexpr ShardId kShard1(1);

@@ -16,6 +16,7 @@
 #include "actors/actor_system.h"
 #include "gtest/gtest.h"
 #include "tests/actors/test_messages.pb.h"
+#include "tests/testing/actor_testing.h"
 #include "tests/testing/shard_thread.h"
 
 namespace ringactor {
@@ -23,6 +24,7 @@ namespace {
 
 using ::ringactor::testing::kHangGuard;
 using ::ringactor::testing::WaitUntil;
+using ::ringactor::testing::YieldUntil;
 using test::Alert;
 using test::Credit;
 using test::Get;
@@ -39,14 +41,6 @@ std::atomic<bool> gate{false};
 std::atomic<bool> owner_blocked{false};
 std::atomic<int> wakes_seen{0};
 
-Task<bool> YieldUntil(std::function<bool()> pred) {
-  const int64_t end = scheduler::DeadlineAfter(kHangGuard);
-  while (!pred()) {
-    if (scheduler::MonoNanos() > end) co_return false;
-    co_await Yield();
-  }
-  co_return true;
-}
 
 // Owns a counter, hot Alerts and coalesced Credits. A Snooze holds it (its
 // mailbox) until `gate` opens, so messages pile up behind it.
