@@ -225,7 +225,6 @@ absl::Status ShardRuntime::Enqueue(MessageNode* node, bool local) {
     }
     a->hot_tail_ = node;
     counters_[a->type_].hot_depth.Add(1);
-    urgent_ = true;
     Schedule(a);
     return absl::OkStatus();
   }

@@ -196,11 +196,9 @@ size_t Shard::RunTurn() {
   work += endpoint_->Poll(*hooks_, 0);
   work += RunReady(options_.run_budget);
   // The inbox (foreign threads, and urgent traffic between shards) before
-  // the lanes; if it brought urgent work, the lanes wait for the next turn.
+  // the lanes.
   work += endpoint_->PollInbox(*hooks_, options_.incoming_budget);
-  if (!hooks_->TakeUrgent()) {
-    work += endpoint_->Poll(*hooks_, options_.incoming_budget);
-  }
+  work += endpoint_->Poll(*hooks_, options_.incoming_budget);
   if (!backlogged_.empty()) work += MoveBacklogs();
   return work;
 }

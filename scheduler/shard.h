@@ -89,9 +89,6 @@ class ShardHooks : public transport::Receiver {
  public:
   // After the ring is attached, before the loop starts.
   virtual void OnShardStart() {}
-  // True (once) when urgent work arrived since the last call: the shard then
-  // skips this turn's lane drain and runs it first.
-  virtual bool TakeUrgent() { return false; }
   // At the end of each loop turn, just before the batched flush; `idle`
   // when the turn did nothing and the shard is about to park.
   virtual void OnTurnEnd(bool idle) {}

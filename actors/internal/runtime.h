@@ -268,7 +268,6 @@ class alignas(transport::kCacheLine) ShardRuntime final
   void OnWord(uint32_t tag, uint64_t value) override;
   void OnShardStart() override;
   void OnTurnEnd(bool idle) override;
-  bool TakeUrgent() override { return std::exchange(urgent_, false); }
   void OnShardStopping() override;
   void OnShardStopped() override;
 
@@ -330,7 +329,6 @@ class alignas(transport::kCacheLine) ShardRuntime final
   scheduler::Shard* shard_ptr_ = nullptr;
   Phase phase_ = Phase::kRunning;
   Actor* running_ = nullptr;  // the actor inside Invoke, if any
-  bool urgent_ = false;       // a hot message arrived this turn
   SlotTable slots_;
   std::vector<AskEntry> asks_;
   std::vector<uint32_t> free_asks_;
