@@ -145,9 +145,6 @@ class BoundaryCore : public std::enable_shared_from_this<BoundaryCore> {
 // Completes a Boundary call from a shard (ReplyTo::kBoundary).
 void CompleteBoundaryCall(const ReplyTo& to, ReplyNode* reply);
 
-template <typename T>
-struct AlwaysFalse : std::false_type {};
-
 }  // namespace internal
 
 // CallHandle<V>

@@ -195,9 +195,8 @@ size_t Shard::RunTurn() {
   // lane's worth of ordinary ones.
   work += endpoint_->Poll(*hooks_, 0);
   work += RunReady(options_.run_budget);
-  // The inbox (foreign threads, and urgent traffic between shards) before
-  // the lanes.
-  work += endpoint_->PollInbox(*hooks_, options_.incoming_budget);
+  // The inbox (foreign threads, and urgent traffic between shards), then
+  // the lanes: Poll drains them in that order.
   work += endpoint_->Poll(*hooks_, options_.incoming_budget);
   if (!backlogged_.empty()) work += MoveBacklogs();
   return work;

@@ -357,16 +357,6 @@ size_t Endpoint::DrainInbox(Receiver& r, size_t budget) {
   return total;
 }
 
-size_t Endpoint::PollInbox(Receiver& r, size_t budget) {
-  receiver_ = &r;
-  size_t handled = 0;
-  if (ring_->HasPendingWork()) handled += ReapRing();
-  const size_t envelopes = DrainInbox(r, budget);
-  if (envelopes != 0) stats_.dequeued.Add(envelopes);
-  receiver_ = nullptr;
-  return handled + envelopes;
-}
-
 size_t Endpoint::Poll(Receiver& r, size_t budget) {
   receiver_ = &r;
   // A busy shard may not enter the kernel for a long time; direct words

@@ -131,13 +131,6 @@ class Endpoint : private io::WordSink {
   // requests: 0 means there was nothing to do.
   size_t Poll(Receiver& r, size_t budget);
 
-  // Endpoint::PollInbox()
-  //
-  // Like Poll, but leaves the lanes alone: reaps the ring and drains up to
-  // `budget` envelopes from the foreign inbox (which also carries urgent
-  // traffic between shards).
-  size_t PollInbox(Receiver& r, size_t budget);
-
   // True when something is waiting for Poll(). Cheap; no syscall.
   bool HasWork() const;
   // True when the inbox holds envelopes. Cheap; no syscall.

@@ -64,7 +64,6 @@ class OwnerT : public Actor {
     co_await YieldUntil([] { return gate.load(); });
   }
   void Handle(const Credit& c) {
-    last_credit_ = c.amount();
     if (__builtin_add_overflow(credits_, c.amount(), &credits_)) {
       credits_ = std::numeric_limits<int64_t>::max();
     }
@@ -98,24 +97,28 @@ class OwnerT : public Actor {
 
  private:
   int64_t credits_ = 0, credit_messages_ = 0, counted_ = 0, handled_ = 0;
-  int64_t last_credit_ = 0;
   int64_t alert_position_ = -1, ping_position_ = -1;
   std::vector<int64_t> wakes_;
 };
 
 using Owner = OwnerT<true, 1024, 1>;
 
+// Counts `Flood::count` increments into its owner's counter lane, yielding
+// now and then so the senders on one shard interleave over many turns.
 class Counting : public Actor {
  public:
-  template <typename O>
-  static Task<absl::Status> CountMany(ActorRef<O> to, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-      absl::Status s = to.Count(kCounter, 1);
+  explicit Counting(ActorRef<Owner> owner) : owner_(owner) {}
+  Task<absl::Status> Handle(const test::Flood& f) {
+    for (int64_t i = 0; i < f.count(); ++i) {
+      absl::Status s = owner_.Count(kCounter, 1);
       if (!s.ok()) co_return s;
-      if ((i & 4095) == 0) co_await Yield();  // several loop turns
+      if ((i & 4095) == 0) co_await Yield();
     }
     co_return absl::OkStatus();
   }
+
+ private:
+  ActorRef<Owner> owner_;
 };
 
 class FastLaneTest : public ::testing::Test {
@@ -163,16 +166,26 @@ TEST_F(FastLaneTest, CounterLanesKeepExactTotals) {
   ASSERT_TRUE(owner.ok());
   constexpr int64_t kTotal = 10'000'000;
   constexpr int kSendersPerShard = 4;
+  std::vector<ActorRef<Counting>> senders[2];
+  for (int shard = 0; shard < 2; ++shard) {
+    for (int k = 0; k < kSendersPerShard; ++k) {
+      auto c = sys_->Spawn<Counting>(SpawnOptions{Pinned{ShardId(shard)}},
+                                     *owner);
+      ASSERT_TRUE(c.ok());
+      senders[shard].push_back(*c);
+    }
+  }
+  test::Flood flood;
+  flood.set_count(kTotal / (2 * kSendersPerShard));
   std::vector<std::thread> drivers;
   for (int shard = 0; shard < 2; ++shard) {
     drivers.emplace_back([&, shard] {
       absl::Status s = sys_->RunOn(
-          ShardId(shard), [o = *owner]() -> Task<absl::Status> {
-            std::vector<Task<absl::Status>> senders;
-            for (int k = 0; k < kSendersPerShard; ++k) {
-              absl::Status s = co_await Counting::CountMany(
-                  o, kTotal / (2 * kSendersPerShard));
-              if (!s.ok()) co_return s;
+          ShardId(shard), [&, shard]() -> Task<absl::Status> {
+            // All of this shard's senders at once.
+            for (const absl::Status& r :
+                 co_await AskAll(senders[shard], flood, kHangGuard)) {
+              if (!r.ok()) co_return r;
             }
             co_return absl::OkStatus();
           });
