@@ -56,7 +56,7 @@ absl::Status ShardRuntime::AccumulateCountSlow(const FastKey& key,
   auto [it, inserted] = pending_count_index_.try_emplace(
       key, static_cast<uint32_t>(pending_counts_.size()));
   if (inserted) pending_counts_.push_back(PendingCount{key, 0, 0, type});
-  recent_counts_[recent_next_++ % kRecentCounts] = it->second + 1;
+  recent_counts_[RecentIndex(key)] = it->second + 1;
   PendingCount& acc = pending_counts_[it->second];
   int64_t sum;
   if (__builtin_add_overflow(acc.delta, delta, &sum)) {

@@ -163,7 +163,6 @@ ShardRuntime::ShardRuntime(ActorSystem& system, uint32_t shard)
 void ShardRuntime::OnShardStart() {
   current_ = this;
   shard_ptr_ = scheduler::Shard::Current();
-  returns_.resize(system_.num_shards());
 }
 
 void ShardRuntime::Schedule(Actor* a) {
@@ -225,6 +224,9 @@ absl::Status ShardRuntime::Enqueue(MessageNode* node, bool local) {
     }
     a->hot_tail_ = node;
     counters_[a->type_].hot_depth.Add(1);
+    // A hot message from elsewhere ends the lane drain early so it runs
+    // next turn (coalesced traffic is about volume, not latency).
+    if (!local && node->merge_type == 0) NoteUrgent();
     Schedule(a);
     return absl::OkStatus();
   }
@@ -293,8 +295,9 @@ void ShardRuntime::RunActor(Actor* a) {
        n < batch && (a->hot_head_ != nullptr || a->mail_head_ != nullptr);
        ++n) {
     if (a->in_flight_ > 0 && (!a->reentrant_ || a->restart_pending_)) return;
-    // Urgent traffic waits in the inbox: end the batch so the loop sees it.
-    if ((n & 7) == 7 && a->hot_head_ == nullptr &&
+    // Urgent traffic waits in the inbox: end the batch so the loop sees it
+    // (one plain load per message).
+    if (n > 0 && a->hot_head_ == nullptr &&
         shard_ptr_->endpoint().InboxHasWork()) {
       break;
     }
@@ -525,82 +528,71 @@ void ShardRuntime::Free(Traveler* t) {
     delete t;
     return;
   }
-  const uint32_t to = origin->shard_;
-  if (!returns_[to].dirty) {
-    returns_[to].dirty = true;
-    returns_dirty_.push_back(to);
-  }
-  t->next_return = returns_[to].head;
-  returns_[to].head = t;
-  if (++returns_[to].count >= kReturnBatch) SendReturns(to);
-}
-
-void ShardRuntime::SendReturns(uint32_t to) {
-  Traveler* head = std::exchange(returns_[to].head, nullptr);
-  returns_[to].count = 0;
-  if (head == nullptr) return;
-  // Never refused (kReply priority): the memory must get home.
+  // Never refused (kReply priority): the memory must get home. It travels
+  // with this turn's flush.
   if (!shard_ptr_
-           ->Send(transport::ShardId(to),
-                  {kReturnTag, reinterpret_cast<uint64_t>(head)},
+           ->Send(transport::ShardId(origin->shard_),
+                  {kReturnTag, reinterpret_cast<uint64_t>(t)},
                   scheduler::SendPriority::kReply)
            .ok()) {
-    DeleteList(head);
+    delete t;
   }
 }
 
-void ShardRuntime::DeleteList(Traveler* head) {
-  while (head != nullptr) {
-    Traveler* next = head->next_return;
-    delete head;
-    head = next;
+void ShardRuntime::FreeReturned(size_t n) {
+  constexpr size_t kAhead = 16;
+  const auto prefetch = [](const Traveler* t) {
+    __builtin_prefetch(t, 1);
+    __builtin_prefetch(reinterpret_cast<const char*>(t) + 64, 1);
+  };
+  n = std::min(n, to_free_.size());
+  const size_t end = to_free_.size();
+  const size_t stop = end - n;
+  for (size_t i = end; i > stop && end - i < kAhead; --i) {
+    prefetch(to_free_[i - 1]);
   }
+  for (size_t i = end; i > stop; --i) {
+    if (i > kAhead) prefetch(to_free_[i - 1 - kAhead]);
+    delete to_free_[i - 1];
+  }
+  to_free_.resize(stop);
 }
 
 void ShardRuntime::OnTurnEnd(bool idle) {
   FlushFastLanes();
-  if (!to_free_.empty()) {
-    if (idle) {
-      for (Traveler* head : to_free_) DeleteList(head);
-      to_free_.clear();
-      to_free_count_ = 0;
-    } else {
-      // A little per busy turn (more when they pile up): a turn that frees
-      // thousands of nodes at once would delay everything behind it.
-      uint32_t n = to_free_count_ > kMaxDeferredFrees ? 1024 : 128;
-      while (n > 0 && !to_free_.empty()) {
-        Traveler*& head = to_free_.back();
-        while (n > 0 && head != nullptr) {
-          Traveler* t = head;
-          head = t->next_return;
-          delete t;
-          --n;
-          if (to_free_count_ > 0) --to_free_count_;
-        }
-        if (head == nullptr) to_free_.pop_back();
-      }
-    }
+  const bool urgent = urgent_turn_;
+  if (to_free_.empty()) return;
+  if (idle) {
+    FreeReturned(to_free_.size());
+    return;
   }
-  // Full batches went out already; a partial one waits for more company
-  // until this shard runs out of work.
-  if (!idle || returns_dirty_.empty()) return;
-  for (uint32_t to : returns_dirty_) {
-    SendReturns(to);
-    returns_[to].dirty = false;
+  // Urgent work waits for the next turn's run: no freeing before it, unless
+  // the returned nodes pile up (a hot flood must not grow them unbounded).
+  if (urgent && to_free_.size() <= kMaxDeferredFrees) return;
+  // A little per busy turn (more when they pile up), in chunks that stop
+  // when the inbox has work: a turn that frees thousands of nodes at once
+  // would delay everything behind it.
+  constexpr size_t kChunk = 16;
+  size_t budget =
+      to_free_.size() > kMaxDeferredFrees ? 4 * kFreesPerTurn : kFreesPerTurn;
+  while (budget > 0 && !to_free_.empty()) {
+    FreeReturned(std::min(budget, kChunk));
+    budget -= std::min(budget, kChunk);
+    if (shard_ptr_->endpoint().InboxHasWork()) break;
   }
-  returns_dirty_.clear();
 }
 
 void ShardRuntime::OnEnvelopes(transport::ShardId from,
                                const transport::Envelope* e, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (e[i].tag == kReturnTag) {
-      // Freed later, off the critical path (OnTurnEnd): the nodes' cache
-      // lines are on the other core now, so not even walked here.
+      // Freed later, off the critical path (OnTurnEnd): the node's cache
+      // lines are on the other core now, so not even touched here.
       to_free_.push_back(reinterpret_cast<Traveler*>(e[i].value));
-      to_free_count_ += kReturnBatch;  // an estimate: lists hold up to 64
     } else if (e[i].tag == kReplyTag) {
-      DeliverReply(reinterpret_cast<ReplyNode*>(e[i].value));
+      auto* reply = reinterpret_cast<ReplyNode*>(e[i].value);
+      if (reply->hot) NoteUrgent();
+      DeliverReply(reply);
     } else {
       Enqueue(reinterpret_cast<MessageNode*>(e[i].value), /*local=*/false)
           .IgnoreError();
@@ -649,9 +641,7 @@ void ShardRuntime::OnShardStopped() {
   free_asks_.clear();
 }
 
-ShardRuntime::~ShardRuntime() {
-  for (Traveler* head : to_free_) DeleteList(head);
-}
+ShardRuntime::~ShardRuntime() { FreeReturned(to_free_.size()); }
 
 }  // namespace internal
 }  // namespace ringactor

@@ -137,15 +137,29 @@ absl::Status Shard::Send(transport::ShardId to, const transport::Envelope& e,
   return absl::OkStatus();
 }
 
-size_t Shard::MoveBacklogs() {
+size_t Shard::MoveBacklogs(bool one_chunk) {
+  // In chunks: with `one_chunk`, or when the inbox has work (urgent
+  // traffic, foreign calls), the rest of a target's backlog waits for the
+  // next turn. Every target moves at least one chunk per call, so none
+  // starves under a busy inbox or a hot flood.
+  constexpr size_t kChunk = 64;
   size_t moved = 0;
   for (size_t i = 0; i < backlogged_.size();) {
     const uint32_t t = backlogged_[i];
     std::deque<transport::Envelope>& backlog = backlog_[t];
-    while (!backlog.empty() &&
-           endpoint_->Send(transport::ShardId(t), backlog.front()).ok()) {
-      backlog.pop_front();
-      ++moved;
+    bool room = true;
+    while (room && !backlog.empty()) {
+      for (size_t k = 0; k < kChunk && !backlog.empty(); ++k) {
+        if (!endpoint_->Send(transport::ShardId(t), backlog.front()).ok()) {
+          room = false;
+          break;
+        }
+        backlog.pop_front();
+        ++moved;
+      }
+      if (one_chunk || (room && !backlog.empty() && endpoint_->InboxHasWork())) {
+        break;
+      }
     }
     if (backlog.empty()) {
       backlogged_[i] = backlogged_.back();
@@ -188,17 +202,19 @@ size_t Shard::RunReady(size_t budget) {
 size_t Shard::RunTurn() {
   size_t work = RunForeignClosures();
   if (!timers_.empty()) work += timers_.FireDue(MonoNanos());
-  // The ring first (direct words carry hot messages), then what is ready,
-  // then the lanes with a budget: their envelopes run at the top of the next
-  // turn, so cross-shard work never starves behind local work (DESIGN.md:
-  // Seastar's 50 ms submit_to) and a hot message never waits behind a whole
-  // lane's worth of ordinary ones.
+  // Urgent sources first: the ring (direct words) and the inbox (foreign
+  // calls, hot messages and hot replies between shards), so what they bring
+  // runs in this turn. Then what is ready; then the lanes with a budget:
+  // their envelopes run at the top of the next turn, so cross-shard work
+  // never starves behind local work (DESIGN.md: Seastar's 50 ms submit_to).
+  // The lane drain stops early when it meets urgent work, and a turn that
+  // ingested urgent work moves only one chunk of each backlog.
   work += endpoint_->Poll(*hooks_, 0);
+  work += endpoint_->PollInbox(*hooks_, options_.incoming_budget);
+  hooks_->OnReadyPass();
   work += RunReady(options_.run_budget);
-  // The inbox (foreign threads, and urgent traffic between shards), then
-  // the lanes: Poll drains them in that order.
   work += endpoint_->Poll(*hooks_, options_.incoming_budget);
-  if (!backlogged_.empty()) work += MoveBacklogs();
+  if (!backlogged_.empty()) work += MoveBacklogs(hooks_->UrgentWaiting());
   return work;
 }
 
@@ -238,7 +254,7 @@ absl::Status Shard::WaitForAll(int barrier) {
   while (true) {
     size_t work = endpoint_->Poll(*hooks_, options_.incoming_budget);
     hooks_->OnTurnEnd(/*idle=*/true);
-    if (!backlogged_.empty()) work += MoveBacklogs();
+    if (!backlogged_.empty()) work += MoveBacklogs(/*one_chunk=*/false);
     RETURN_IF_ERROR(endpoint_->Flush());
     if (set_.AllArrived(barrier) && backlogged_.empty()) return absl::OkStatus();
     if (work == 0) RETURN_IF_ERROR(endpoint_->Park());

@@ -357,6 +357,15 @@ size_t Endpoint::DrainInbox(Receiver& r, size_t budget) {
   return total;
 }
 
+size_t Endpoint::PollInbox(Receiver& r, size_t budget) {
+  if (!inbox_.HasWork()) return 0;
+  receiver_ = &r;
+  const size_t n = DrainInbox(r, budget);
+  if (n != 0) stats_.dequeued.Add(n);
+  receiver_ = nullptr;
+  return n;
+}
+
 size_t Endpoint::Poll(Receiver& r, size_t budget) {
   receiver_ = &r;
   // A busy shard may not enter the kernel for a long time; direct words
@@ -375,14 +384,31 @@ size_t Endpoint::Poll(Receiver& r, size_t budget) {
   }
   if (ring_->HasPendingWork()) handled += ReapRing();
   size_t envelopes = DrainInbox(r, budget);
+  bool urgent = false;
   const uint32_t n = static_cast<uint32_t>(in_.size());
-  for (uint32_t k = 0; k < n && envelopes < budget; ++k) {
+  for (uint32_t k = 0; k < n && envelopes < budget && !urgent; ++k) {
     const uint32_t src = (next_source_ + k) % n;
     Lane& lane = *in_[src];
-    const size_t drained =
-        lane.Drain(budget - envelopes, [&](const Envelope* e, size_t count) {
-          r.OnEnvelopes(ShardId(src), e, count);
-        });
+    size_t drained = 0;
+    while (envelopes < budget) {
+      const size_t got = lane.Drain(
+          std::min(kLaneChunk, budget - envelopes),
+          [&](const Envelope* e, size_t count) {
+            r.OnEnvelopes(ShardId(src), e, count);
+          });
+      if (got == 0) break;
+      drained += got;
+      envelopes += got;
+      if (envelopes < budget && inbox_.HasWork()) {
+        envelopes += DrainInbox(r, budget - envelopes);
+      }
+      // Only after a chunk was taken: a poll always makes lane progress.
+      if (r.TakeUrgent()) {
+        urgent = true;
+        break;
+      }
+      if (got < kLaneChunk) break;
+    }
     // A producer that met this lane full may be parked, or about to park:
     // post a wake request (which its pre-sleep re-check sees) and ring it.
     if (drained != 0 && lane.TakeProducerWaiting()) {
@@ -390,7 +416,6 @@ size_t Endpoint::Poll(Receiver& r, size_t budget) {
           .wake_requested_.store(true, std::memory_order_seq_cst);
       WakeShard(src);
     }
-    envelopes += drained;
   }
   if (budget != 0) next_source_ = (next_source_ + 1) % n;
   if (envelopes != 0) stats_.dequeued.Add(envelopes);

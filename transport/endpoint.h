@@ -35,6 +35,10 @@ class Receiver {
   virtual void OnEnvelopes(ShardId from, const Envelope* envelopes,
                            size_t count) = 0;
   virtual void OnWord(uint32_t tag, uint64_t value) = 0;
+  // True (once) when envelopes handed over since the last call carry work
+  // that should run before more lane envelopes are taken (a hot message).
+  // Poll then ends its lane drain at the next chunk boundary.
+  virtual bool TakeUrgent() { return false; }
 
  protected:
   ~Receiver() = default;
@@ -126,10 +130,21 @@ class Endpoint : private io::WordSink {
   //
   // Reaps the ring's CQEs (direct words, doorbells, completions), then hands
   // `r` up to `budget` envelopes from the inbox and the incoming lanes,
-  // starting at a rotating source so none starves. With `budget` 0 it only
-  // reaps the ring. Returns envelopes + words + CQEs + consumed wake
+  // starting at a rotating source so none starves. Lanes drain in chunks of
+  // kLaneChunk; between chunks a newly filled inbox is drained, and urgent
+  // work (Receiver::TakeUrgent) ends the lane drain, so a hot message waits
+  // for at most one chunk of ordinary ingest. At least one chunk is always
+  // taken, so lanes progress under any inbox traffic. With `budget` 0 it
+  // only reaps the ring. Returns envelopes + words + CQEs + consumed wake
   // requests: 0 means there was nothing to do.
   size_t Poll(Receiver& r, size_t budget);
+  static constexpr size_t kLaneChunk = 32;
+
+  // Endpoint::PollInbox()
+  //
+  // Hands `r` up to `budget` envelopes from the inbox only (foreign calls,
+  // urgent traffic between shards). Returns how many.
+  size_t PollInbox(Receiver& r, size_t budget);
 
   // True when something is waiting for Poll(). Cheap; no syscall.
   bool HasWork() const;

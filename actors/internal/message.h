@@ -36,7 +36,7 @@ enum EnvelopeTag : uint64_t {
   kDeliverTag = 1,  // value: MessageNode*
   kReplyTag = 2,    // value: ReplyNode*
   kStopTag = 3,     // value: MessageNode* (a StopNode)
-  kReturnTag = 4,   // value: Traveler* list (next_return) to destroy here
+  kReturnTag = 4,   // value: a Traveler* to destroy here (its origin)
 };
 
 // The direct-word tag (MSG_RING, no lane) that carries hot messages and
@@ -85,8 +85,9 @@ ShardRuntime* CurrentRuntime();
 //
 // A heap object that crosses shards (messages, replies). It comes from the
 // creating thread's block cache and is destroyed on the shard that created
-// it: the receiving shard hands it back in batches (one envelope per 64),
-// so neither malloc nor a protobuf destructor ever runs on a foreign heap.
+// it: the receiving shard hands it back (one lane envelope each, sent with
+// the turn's flush), so neither malloc nor a protobuf destructor ever runs
+// on a foreign heap.
 class Traveler {
  public:
   Traveler() : origin(CurrentRuntime()) {}
@@ -98,7 +99,6 @@ class Traveler {
     scheduler::internal::CachedFree(p, n);
   }
   ShardRuntime* const origin;  // nullptr: made by a thread outside a shard
-  Traveler* next_return = nullptr;
 };
 
 // Destroys `t`, on its origin shard when that is another shard of the same

@@ -225,15 +225,13 @@ class alignas(transport::kCacheLine) ShardRuntime final
   absl::Status AccumulateCount(uint32_t shard, uint32_t slot, uint32_t gen,
                                uint16_t type, uint32_t counter, int64_t delta) {
     // A key used recently in this turn: already checked for liveness, found
-    // without hashing (the hot path of a counter lane).
+    // with one probe and no hashing (the hot path of a counter lane).
     const FastKey key{shard, slot, gen, counter};
-    for (uint32_t i = 0; i < kRecentCounts; ++i) {
-      const uint32_t idx = recent_counts_[i];
-      if (idx != 0) {
-        PendingCount& acc = pending_counts_[idx - 1];
-        if (acc.key != key) continue;
-        int64_t sum;
-        if (__builtin_add_overflow(acc.delta, delta, &sum)) break;  // slow path
+    const uint32_t idx = recent_counts_[RecentIndex(key)];
+    if (idx != 0) {
+      PendingCount& acc = pending_counts_[idx - 1];
+      int64_t sum;
+      if (acc.key == key && !__builtin_add_overflow(acc.delta, delta, &sum)) {
         acc.delta = sum;
         ++acc.calls;
         return absl::OkStatus();
@@ -268,6 +266,9 @@ class alignas(transport::kCacheLine) ShardRuntime final
   void OnWord(uint32_t tag, uint64_t value) override;
   void OnShardStart() override;
   void OnTurnEnd(bool idle) override;
+  bool TakeUrgent() override { return std::exchange(urgent_, false); }
+  bool UrgentWaiting() const override { return urgent_turn_; }
+  void OnReadyPass() override { urgent_ = urgent_turn_ = false; }
   void OnShardStopping() override;
   void OnShardStopped() override;
 
@@ -286,7 +287,6 @@ class alignas(transport::kCacheLine) ShardRuntime final
   void FinishStop(Actor* actor);
   Actor* Restart(Actor* actor);
   void DeliverReply(ReplyNode* reply);
-  void SendReturns(uint32_t to);
   void FlushFastLanes();
   // Runs due OnCount callbacks; false if the actor went away.
   bool RunCountWakes(Actor* a);
@@ -301,34 +301,39 @@ class alignas(transport::kCacheLine) ShardRuntime final
     uint16_t type = 0;
   };
   void SendCount(const FastKey& key, const PendingCount& acc);
-  // This turn's counter accumulators, an index by key, and the few keys
-  // used last (checked first: no hashing on the hot path).
+  // This turn's counter accumulators, an index by key, and a small
+  // direct-mapped cache in front of the index (slots and counters are small
+  // consecutive numbers, so their low bits spread well).
   std::vector<PendingCount> pending_counts_;
   absl::flat_hash_map<FastKey, uint32_t> pending_count_index_;
-  static constexpr uint32_t kRecentCounts = 8;
+  static constexpr uint32_t kRecentCounts = 16;
+  static uint32_t RecentIndex(const FastKey& k) {
+    return (k.slot ^ (k.shard << 2) ^ (k.sub << 3) ^ (k.slot >> 4)) &
+           (kRecentCounts - 1);
+  }
   uint32_t recent_counts_[kRecentCounts] = {};  // index + 1; 0: empty
-  uint32_t recent_next_ = 0;
   absl::flat_hash_map<FastKey, MessageNode*> pending_coalesced_;
-  static void DeleteList(Traveler* head);
+  // Destroys up to `n` returned Travelers, newest first, prefetching a few
+  // ahead: their cache lines were last written on the shard that handled
+  // them, so a plain walk would pay one cross-core miss after another.
+  void FreeReturned(size_t n);
 
-  static constexpr uint32_t kReturnBatch = 64;
-  struct ReturnList {
-    Traveler* head = nullptr;
-    uint32_t count = 0;
-    bool dirty = false;  // listed in returns_dirty_
-  };
-  std::vector<ReturnList> returns_;      // per origin shard
-  std::vector<uint32_t> returns_dirty_;  // shards with a non-empty list
-  // Returned Travelers waiting to be destroyed when this shard idles.
-  static constexpr uint32_t kMaxDeferredFrees = 4096;
-  std::vector<Traveler*> to_free_;  // lists (next_return) to destroy
-  uint32_t to_free_count_ = 0;       // about how many nodes they hold
+  // Returned Travelers (kReturnTag) waiting to be destroyed: a little per
+  // busy turn, all of them when the shard idles.
+  static constexpr size_t kFreesPerTurn = 256;
+  static constexpr size_t kMaxDeferredFrees = 4096;
+  std::vector<Traveler*> to_free_;
 
   ActorSystem& system_;
   const uint32_t shard_;
   scheduler::Shard* shard_ptr_ = nullptr;
   Phase phase_ = Phase::kRunning;
   Actor* running_ = nullptr;  // the actor inside Invoke, if any
+  // Urgent work (a hot message from another shard, the reply to a hot
+  // request) arrived: since TakeUrgent, and since the ready pass began.
+  bool urgent_ = false;
+  bool urgent_turn_ = false;
+  void NoteUrgent() { urgent_ = urgent_turn_ = true; }
   SlotTable slots_;
   std::vector<AskEntry> asks_;
   std::vector<uint32_t> free_asks_;

@@ -285,8 +285,10 @@ std::pair<double, double> CafHotspot(const std::string& policy, int senders,
     sys.spawn([targets, per_sender](caf::event_based_actor* self) {
       Increment one;
       one.set_by(1);
+      size_t next = 0;
       for (int64_t i = 0; i < per_sender; ++i) {
-        self->send(targets[i % targets.size()], one);
+        self->send(targets[next], one);
+        if (++next == targets.size()) next = 0;
       }
     });
   }

@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -157,6 +159,105 @@ TEST_F(TwoEndpointsOneThread, PollHonoursItsBudget) {
   ASSERT_TRUE(ep(0).Flush().ok());
   EXPECT_EQ(ep(1).Poll(r, 4), 4u);
   EXPECT_EQ(ep(1).Poll(r, 4), 2u);
+}
+
+// Records lane and inbox envelopes in arrival order; reports urgency when
+// told to (once, or always).
+class UrgencyReceiver : public Receiver {
+ public:
+  void OnEnvelopes(ShardId from, const Envelope* e, size_t n) override {
+    for (size_t i = 0; i < n; ++i) {
+      order.push_back(from == kForeignShard ? -1 : static_cast<int>(e[i].value));
+      if (from == kForeignShard && inbox_is_urgent) urgent_once = true;
+    }
+    if (on_first_lane_batch && from != kForeignShard) {
+      std::exchange(on_first_lane_batch, nullptr)();
+    }
+  }
+  void OnWord(uint32_t, uint64_t) override {}
+  bool TakeUrgent() override {
+    return always_urgent || std::exchange(urgent_once, false);
+  }
+  std::vector<int> order;  // lane values, -1 for an inbox envelope
+  bool urgent_once = false;
+  bool always_urgent = false;
+  bool inbox_is_urgent = true;
+  std::function<void()> on_first_lane_batch;
+};
+
+class ChunkedPoll : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MeshOptions o;
+    o.lane_capacity = 256;
+    mesh_ = MakeMesh(o);
+    ASSERT_NE(mesh_, nullptr);
+    for (int i = 0; i < 2; ++i) {
+      auto ring = io::Ring::Create();
+      ASSERT_TRUE(ring.ok()) << ring.status();
+      rings_[i] = std::move(*ring);
+      ASSERT_TRUE(ep(i).Attach(rings_[i].get()).ok());
+    }
+    for (uint64_t v = 0; v < kLaneEnvelopes; ++v) {
+      ASSERT_TRUE(ep(0).Send(ShardId(1), {0, v}).ok());
+    }
+    ASSERT_TRUE(ep(0).Flush().ok());
+  }
+  void TearDown() override {
+    for (int i = 0; i < 2; ++i) EXPECT_TRUE(ep(i).Detach().ok());
+  }
+  Endpoint& ep(int i) { return mesh_->endpoint(ShardId(i)); }
+  static constexpr uint64_t kLaneEnvelopes = 200;
+  static constexpr size_t kChunk = Endpoint::kLaneChunk;
+
+  std::unique_ptr<Mesh> mesh_;
+  std::unique_ptr<io::Ring> rings_[2];
+};
+
+TEST_F(ChunkedPoll, UrgentWorkArrivingMidDrainEndsItAfterOneChunk) {
+  UrgencyReceiver r;
+  // An urgent envelope lands in the inbox while the lane is being drained.
+  r.on_first_lane_batch = [&] {
+    ASSERT_TRUE(mesh_->Inject(ShardId(1), {0, 0}).ok());
+  };
+  EXPECT_EQ(ep(1).Poll(r, 1024), kChunk + 1);
+  ASSERT_EQ(r.order.size(), kChunk + 1);
+  EXPECT_EQ(r.order[kChunk], -1);  // right after the first chunk
+  for (size_t i = 0; i < kChunk; ++i) EXPECT_EQ(r.order[i], static_cast<int>(i));
+  // The rest of the lane comes with the next poll, in order.
+  EXPECT_EQ(ep(1).Poll(r, 1024), kLaneEnvelopes - kChunk);
+  ASSERT_EQ(r.order.size(), kLaneEnvelopes + 1);
+  EXPECT_EQ(r.order.back(), static_cast<int>(kLaneEnvelopes - 1));
+}
+
+TEST_F(ChunkedPoll, WithoutUrgencyOnePollTakesTheWholeBudget) {
+  UrgencyReceiver r;
+  EXPECT_EQ(ep(1).Poll(r, 1024), kLaneEnvelopes);
+}
+
+TEST_F(ChunkedPoll, LanesProgressByAChunkUnderConstantUrgency) {
+  UrgencyReceiver r;
+  r.always_urgent = true;
+  uint64_t total = 0;
+  int polls = 0;
+  while (total < kLaneEnvelopes) {
+    const size_t got = ep(1).Poll(r, 1024);
+    ASSERT_GE(got, std::min<uint64_t>(kChunk, kLaneEnvelopes - total));
+    total += got;
+    ASSERT_LT(++polls, 100);
+  }
+  EXPECT_EQ(total, kLaneEnvelopes);
+  EXPECT_EQ(polls, static_cast<int>((kLaneEnvelopes + kChunk - 1) / kChunk));
+}
+
+TEST_F(ChunkedPoll, PollInboxLeavesTheLanesAlone) {
+  UrgencyReceiver r;
+  r.inbox_is_urgent = false;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(mesh_->Inject(ShardId(1), {0, 0}).ok());
+  EXPECT_EQ(ep(1).PollInbox(r, 1024), 3u);
+  EXPECT_EQ(r.order, std::vector<int>(3, -1));
+  EXPECT_EQ(ep(1).PollInbox(r, 1024), 0u);
+  EXPECT_EQ(ep(1).Poll(r, 1024), kLaneEnvelopes);
 }
 
 TEST_F(TwoEndpointsOneThread, SendToSelf) {
