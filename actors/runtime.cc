@@ -558,17 +558,14 @@ void ShardRuntime::FreeReturned(size_t n) {
   to_free_.resize(stop);
 }
 
-void ShardRuntime::OnTurnEnd(bool idle) {
-  FlushFastLanes();
-  const bool urgent = urgent_turn_;
+void ShardRuntime::OnTurnEnd(bool) { FlushFastLanes(); }
+
+void ShardRuntime::AfterFlush(bool idle) {
   if (to_free_.empty()) return;
   if (idle) {
     FreeReturned(to_free_.size());
     return;
   }
-  // Urgent work waits for the next turn's run: no freeing before it, unless
-  // the returned nodes pile up (a hot flood must not grow them unbounded).
-  if (urgent && to_free_.size() <= kMaxDeferredFrees) return;
   // A little per busy turn (more when they pile up), in chunks that stop
   // when the inbox has work: a turn that frees thousands of nodes at once
   // would delay everything behind it.
@@ -586,7 +583,7 @@ void ShardRuntime::OnEnvelopes(transport::ShardId from,
                                const transport::Envelope* e, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (e[i].tag == kReturnTag) {
-      // Freed later, off the critical path (OnTurnEnd): the node's cache
+      // Freed later, off the critical path (AfterFlush): the node's cache
       // lines are on the other core now, so not even touched here.
       to_free_.push_back(reinterpret_cast<Traveler*>(e[i].value));
     } else if (e[i].tag == kReplyTag) {
@@ -625,7 +622,8 @@ void ShardRuntime::OnShardStopping() {
 }
 
 void ShardRuntime::OnShardStopped() {
-  OnTurnEnd(/*idle=*/true);  // the last returns go out before barrier 1
+  OnTurnEnd(/*idle=*/true);  // the last updates go out before barrier 1
+  AfterFlush(/*idle=*/true);
   phase_ = Phase::kStopped;
   // Suspended handlers were destroyed with their coroutines; finish every
   // actor that still waited for one.

@@ -137,11 +137,10 @@ absl::Status Shard::Send(transport::ShardId to, const transport::Envelope& e,
   return absl::OkStatus();
 }
 
-size_t Shard::MoveBacklogs(bool one_chunk) {
-  // In chunks: with `one_chunk`, or when the inbox has work (urgent
-  // traffic, foreign calls), the rest of a target's backlog waits for the
-  // next turn. Every target moves at least one chunk per call, so none
-  // starves under a busy inbox or a hot flood.
+size_t Shard::MoveBacklogs() {
+  // In chunks: when the inbox has work (urgent traffic, foreign calls), the
+  // rest of a target's backlog waits for the next turn. Every target moves
+  // at least one chunk per call, so none starves under a busy inbox.
   constexpr size_t kChunk = 64;
   size_t moved = 0;
   for (size_t i = 0; i < backlogged_.size();) {
@@ -157,9 +156,7 @@ size_t Shard::MoveBacklogs(bool one_chunk) {
         backlog.pop_front();
         ++moved;
       }
-      if (one_chunk || (room && !backlog.empty() && endpoint_->InboxHasWork())) {
-        break;
-      }
+      if (room && !backlog.empty() && endpoint_->InboxHasWork()) break;
     }
     if (backlog.empty()) {
       backlogged_[i] = backlogged_.back();
@@ -202,33 +199,31 @@ size_t Shard::RunReady(size_t budget) {
 size_t Shard::RunTurn() {
   size_t work = RunForeignClosures();
   if (!timers_.empty()) work += timers_.FireDue(MonoNanos());
-  // Urgent sources first: the ring (direct words) and the inbox (foreign
-  // calls, hot messages and hot replies between shards), so what they bring
-  // runs in this turn. Then what is ready; then the lanes with a budget:
-  // their envelopes run at the top of the next turn, so cross-shard work
-  // never starves behind local work (DESIGN.md: Seastar's 50 ms submit_to).
-  // The lane drain stops early when it meets urgent work, and a turn that
-  // ingested urgent work moves only one chunk of each backlog.
-  work += endpoint_->Poll(*hooks_, 0);
-  work += endpoint_->PollInbox(*hooks_, options_.incoming_budget);
-  hooks_->OnReadyPass();
-  work += RunReady(options_.run_budget);
+  // Incoming first, then what is ready, in the same turn: a request that
+  // arrives is handled, and its reply flushed, before this turn ends.
+  // Poll takes the ring, then the inbox (foreign calls, hot traffic between
+  // shards), then the lanes under a budget, stopping early at urgent work;
+  // the ready pass runs only what was ready when it began, so local work
+  // that keeps re-queuing itself never starves incoming work (DESIGN.md:
+  // Seastar's 50 ms submit_to).
   work += endpoint_->Poll(*hooks_, options_.incoming_budget);
-  if (!backlogged_.empty()) work += MoveBacklogs(hooks_->UrgentWaiting());
+  work += RunReady(options_.run_budget);
+  if (!backlogged_.empty()) work += MoveBacklogs();
   return work;
 }
 
 absl::Status Shard::Loop() {
   // `quiet`: the shard has had nothing to do for kQuietAfter. Idle
-  // housekeeping (OnTurnEnd(idle=true): freeing returned nodes, sending
-  // partial batches home) waits for that, so request/response traffic whose
-  // gaps are shorter never pays for it on its critical path.
+  // housekeeping (AfterFlush(idle=true): freeing every returned node) waits
+  // for that, so request/response traffic whose gaps are shorter never pays
+  // for it on its critical path.
   bool quiet = false;
   while (!stopping_.load(std::memory_order_acquire)) {
     const size_t work = RunTurn();
     const bool idle = work == 0 && run_queue_.empty();
     hooks_->OnTurnEnd(/*idle=*/idle && quiet);
     RETURN_IF_ERROR(endpoint_->Flush());
+    hooks_->AfterFlush(/*idle=*/idle && quiet);
     if (!idle) {
       quiet = false;
       continue;
@@ -254,8 +249,9 @@ absl::Status Shard::WaitForAll(int barrier) {
   while (true) {
     size_t work = endpoint_->Poll(*hooks_, options_.incoming_budget);
     hooks_->OnTurnEnd(/*idle=*/true);
-    if (!backlogged_.empty()) work += MoveBacklogs(/*one_chunk=*/false);
+    if (!backlogged_.empty()) work += MoveBacklogs();
     RETURN_IF_ERROR(endpoint_->Flush());
+    hooks_->AfterFlush(/*idle=*/true);
     if (set_.AllArrived(barrier) && backlogged_.empty()) return absl::OkStatus();
     if (work == 0) RETURN_IF_ERROR(endpoint_->Park());
   }
@@ -275,6 +271,7 @@ void Shard::StopSequence() {
     RunReady(run_queue_.size());
     hooks_->OnTurnEnd(/*idle=*/true);
     Note(endpoint_->Flush());
+    hooks_->AfterFlush(/*idle=*/true);
   }
   run_queue_.Clear();
   DestroyRoots();

@@ -92,13 +92,9 @@ class ShardHooks : public transport::Receiver {
   // At the end of each loop turn, just before the batched flush; `idle`
   // when the turn did nothing and the shard is about to park.
   virtual void OnTurnEnd(bool idle) {}
-  // True when urgent work (a hot message, the reply to one) was ingested
-  // after this turn's ready pass began: the loop then keeps its bulk chores
-  // (moving backlogs) to a minimum, so that work runs sooner.
-  virtual bool UrgentWaiting() const { return false; }
-  // The turn is about to run what is ready, including all urgent work
-  // ingested so far: urgency noted until now is served.
-  virtual void OnReadyPass() {}
+  // Right after that flush, before the shard parks: housekeeping that must
+  // not delay what the turn sent (freeing). `idle` as for OnTurnEnd.
+  virtual void AfterFlush(bool idle) {}
   // Stop, phase 1: the loop has stopped; resolve what waits (stop actors,
   // fail pending requests). Envelopes may still be sent.
   virtual void OnShardStopping() {}
@@ -208,7 +204,7 @@ class alignas(64) Shard {
   size_t RunTurn();
   size_t RunForeignClosures();
   size_t RunReady(size_t budget);
-  size_t MoveBacklogs(bool one_chunk);
+  size_t MoveBacklogs();
   void StartRoot(std::coroutine_handle<> h, internal::PromiseBase& p,
                  internal::RootDoneFn done, void* ctx);
   friend void internal::FinishRoot(internal::PromiseBase&,

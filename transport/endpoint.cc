@@ -357,15 +357,6 @@ size_t Endpoint::DrainInbox(Receiver& r, size_t budget) {
   return total;
 }
 
-size_t Endpoint::PollInbox(Receiver& r, size_t budget) {
-  if (!inbox_.HasWork()) return 0;
-  receiver_ = &r;
-  const size_t n = DrainInbox(r, budget);
-  if (n != 0) stats_.dequeued.Add(n);
-  receiver_ = nullptr;
-  return n;
-}
-
 size_t Endpoint::Poll(Receiver& r, size_t budget) {
   receiver_ = &r;
   // A busy shard may not enter the kernel for a long time; direct words
@@ -417,6 +408,9 @@ size_t Endpoint::Poll(Receiver& r, size_t budget) {
       WakeShard(src);
     }
   }
+  // The caller runs what it was handed next; urgency not yet acted on is
+  // served by that.
+  if (!urgent) (void)r.TakeUrgent();
   if (budget != 0) next_source_ = (next_source_ + 1) % n;
   if (envelopes != 0) stats_.dequeued.Add(envelopes);
   receiver_ = nullptr;

@@ -37,7 +37,8 @@ class Receiver {
   virtual void OnWord(uint32_t tag, uint64_t value) = 0;
   // True (once) when envelopes handed over since the last call carry work
   // that should run before more lane envelopes are taken (a hot message).
-  // Poll then ends its lane drain at the next chunk boundary.
+  // Poll asks between lane chunks and then ends its lane drain; it asks once
+  // more at its end and discards the answer (its caller runs next).
   virtual bool TakeUrgent() { return false; }
 
  protected:
@@ -139,12 +140,6 @@ class Endpoint : private io::WordSink {
   // requests: 0 means there was nothing to do.
   size_t Poll(Receiver& r, size_t budget);
   static constexpr size_t kLaneChunk = 32;
-
-  // Endpoint::PollInbox()
-  //
-  // Hands `r` up to `budget` envelopes from the inbox only (foreign calls,
-  // urgent traffic between shards). Returns how many.
-  size_t PollInbox(Receiver& r, size_t budget);
 
   // True when something is waiting for Poll(). Cheap; no syscall.
   bool HasWork() const;

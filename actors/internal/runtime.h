@@ -266,9 +266,8 @@ class alignas(transport::kCacheLine) ShardRuntime final
   void OnWord(uint32_t tag, uint64_t value) override;
   void OnShardStart() override;
   void OnTurnEnd(bool idle) override;
+  void AfterFlush(bool idle) override;
   bool TakeUrgent() override { return std::exchange(urgent_, false); }
-  bool UrgentWaiting() const override { return urgent_turn_; }
-  void OnReadyPass() override { urgent_ = urgent_turn_ = false; }
   void OnShardStopping() override;
   void OnShardStopped() override;
 
@@ -330,10 +329,9 @@ class alignas(transport::kCacheLine) ShardRuntime final
   Phase phase_ = Phase::kRunning;
   Actor* running_ = nullptr;  // the actor inside Invoke, if any
   // Urgent work (a hot message from another shard, the reply to a hot
-  // request) arrived: since TakeUrgent, and since the ready pass began.
+  // request) arrived since TakeUrgent.
   bool urgent_ = false;
-  bool urgent_turn_ = false;
-  void NoteUrgent() { urgent_ = urgent_turn_ = true; }
+  void NoteUrgent() { urgent_ = true; }
   SlotTable slots_;
   std::vector<AskEntry> asks_;
   std::vector<uint32_t> free_asks_;

@@ -168,7 +168,7 @@ class UrgencyReceiver : public Receiver {
   void OnEnvelopes(ShardId from, const Envelope* e, size_t n) override {
     for (size_t i = 0; i < n; ++i) {
       order.push_back(from == kForeignShard ? -1 : static_cast<int>(e[i].value));
-      if (from == kForeignShard && inbox_is_urgent) urgent_once = true;
+      if (from == kForeignShard) urgent_once = true;
     }
     if (on_first_lane_batch && from != kForeignShard) {
       std::exchange(on_first_lane_batch, nullptr)();
@@ -181,7 +181,6 @@ class UrgencyReceiver : public Receiver {
   std::vector<int> order;  // lane values, -1 for an inbox envelope
   bool urgent_once = false;
   bool always_urgent = false;
-  bool inbox_is_urgent = true;
   std::function<void()> on_first_lane_batch;
 };
 
@@ -248,16 +247,6 @@ TEST_F(ChunkedPoll, LanesProgressByAChunkUnderConstantUrgency) {
   }
   EXPECT_EQ(total, kLaneEnvelopes);
   EXPECT_EQ(polls, static_cast<int>((kLaneEnvelopes + kChunk - 1) / kChunk));
-}
-
-TEST_F(ChunkedPoll, PollInboxLeavesTheLanesAlone) {
-  UrgencyReceiver r;
-  r.inbox_is_urgent = false;
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(mesh_->Inject(ShardId(1), {0, 0}).ok());
-  EXPECT_EQ(ep(1).PollInbox(r, 1024), 3u);
-  EXPECT_EQ(r.order, std::vector<int>(3, -1));
-  EXPECT_EQ(ep(1).PollInbox(r, 1024), 0u);
-  EXPECT_EQ(ep(1).Poll(r, 1024), kLaneEnvelopes);
 }
 
 TEST_F(TwoEndpointsOneThread, SendToSelf) {
