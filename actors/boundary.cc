@@ -54,6 +54,9 @@ void CallState::Complete(ReplyNode* reply) {
     return;
   }
   Deliver(reply, absl::OkStatus());
+  // The request still holds a reference (CompleteBoundaryCall), so the
+  // state outlives this notify even if the waiter returns at once.
+  lock.unlock();
   cv_.notify_all();
 }
 
