@@ -375,7 +375,13 @@ size_t Endpoint::Poll(Receiver& r, size_t budget) {
   }
   if (ring_->HasPendingWork()) handled += ReapRing();
   size_t envelopes = DrainInbox(r, budget);
+  // Urgent work from the inbox runs before any lane envelope is taken, but
+  // never two polls in a row: then it ends the lane drain after one chunk,
+  // so lanes progress under any hot traffic.
   bool urgent = false;
+  bool cut = budget != 0 && r.TakeUrgent();
+  if (cut && !lanes_skipped_) urgent = true;
+  lanes_skipped_ = urgent;
   const uint32_t n = static_cast<uint32_t>(in_.size());
   for (uint32_t k = 0; k < n && envelopes < budget && !urgent; ++k) {
     const uint32_t src = (next_source_ + k) % n;
@@ -393,8 +399,8 @@ size_t Endpoint::Poll(Receiver& r, size_t budget) {
       if (envelopes < budget && inbox_.HasWork()) {
         envelopes += DrainInbox(r, budget - envelopes);
       }
-      // Only after a chunk was taken: a poll always makes lane progress.
-      if (r.TakeUrgent()) {
+      // Only after a chunk was taken: lanes always make progress.
+      if (r.TakeUrgent() || cut) {
         urgent = true;
         break;
       }

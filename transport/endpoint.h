@@ -134,9 +134,10 @@ class Endpoint : private io::WordSink {
   // starting at a rotating source so none starves. Lanes drain in chunks of
   // kLaneChunk; between chunks a newly filled inbox is drained, and urgent
   // work (Receiver::TakeUrgent) ends the lane drain, so a hot message waits
-  // for at most one chunk of ordinary ingest. At least one chunk is always
-  // taken, so lanes progress under any inbox traffic. With `budget` 0 it
-  // only reaps the ring. Returns envelopes + words + CQEs + consumed wake
+  // for at most one chunk of ordinary ingest. Urgent work found in the inbox
+  // skips the lanes for this poll, but never two polls in a row (the next
+  // takes at least one chunk), so lanes progress under any hot traffic.
+  // With `budget` 0 it only reaps the ring. Returns envelopes + words + CQEs + consumed wake
   // requests: 0 means there was nothing to do.
   size_t Poll(Receiver& r, size_t budget);
   static constexpr size_t kLaneChunk = 32;
@@ -217,6 +218,7 @@ class Endpoint : private io::WordSink {
   std::unique_ptr<EventfdReadOp> eventfd_read_;
   Receiver* receiver_ = nullptr;  // set during Poll
   uint32_t next_source_ = 0;
+  bool lanes_skipped_ = false;  // the last Poll left the lanes for urgent work
   int fail_doorbells_for_test_ = 0;
   // Entering the kernel now and then while busy or spinning, so direct
   // words (deferred task work) are not held back; see Ring::RunDeferredWork.
