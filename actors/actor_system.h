@@ -543,10 +543,11 @@ absl::Status ActorRef<A>::Count(uint32_t counter, int64_t delta) const {
   if (system_->closed()) {
     return absl::UnavailableError("the actor system is shutting down");
   }
-  const uint16_t type = internal::ActorTypeIndex<A>();
   internal::ShardRuntime* rt = internal::ShardRuntime::Current();
   if (rt != nullptr && &rt->system() == system_) {
-    return rt->AccumulateCount(shard_, slot_, gen_, type, counter, delta);
+    const internal::FastKey key{shard_, slot_, gen_, counter};
+    if (rt->TryAccumulateCount(key, delta)) return absl::OkStatus();
+    return rt->AccumulateCountSlow(key, internal::ActorTypeIndex<A>(), delta);
   }
   auto* node = new internal::CountNode(counter, delta);
   Fill(*node);

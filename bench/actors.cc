@@ -8,12 +8,14 @@
 //   fanout_balanced  a request Asks 16 workers, waits for all 16 replies
 //   fanout_skewed    the same, one worker does 20x the work
 //   spawn_memory     RSS per idle actor for 1,000,000 actors
+//   idle             CPU of an idle system (2 shards, 10,000 actors)
 //
 // Both frameworks get 2 threads (ringactor: 2 shards; CAF: 2 scheduler
 // threads, "stealing" and "sharing" both run, the better reported). Nothing
 // is pinned, so neither gets an advantage from placement.
 
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -22,11 +24,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "actors/actor_system.h"
 #include "bench/actors_workload.h"
 #include "bench/bench_messages.pb.h"
@@ -40,6 +45,7 @@ ABSL_FLAG(int64_t, pingpongs, 200'000, "round trips per impl");
 ABSL_FLAG(int64_t, tells, 1'000'000, "messages per sender (2 senders)");
 ABSL_FLAG(int64_t, requests, 10'000, "fan-out requests");
 ABSL_FLAG(int64_t, spawn_actors, 1'000'000, "actors for spawn_memory");
+ABSL_FLAG(double, idle_seconds, 3.0, "window for the idle CPU measurement");
 ABSL_FLAG(bool, pin, false, "pin ringactor's shards to CPUs 0 and 1");
 ABSL_FLAG(int, idle_spin_us, 50, "ringactor's idle_spin");
 ABSL_FLAG(bool, only_ringactor, false, "skip the peers (for profiling)");
@@ -274,6 +280,27 @@ double RingactorSpawnMemory(int64_t n) {
   return static_cast<double>(ResidentBytes() - before) / n;
 }
 
+// -- idle ------------------------------------------------------------------------
+
+// CPU used by an idle system (2 shards, 10,000 started actors, nothing to
+// do), in percent of one CPU over `seconds`.
+double RingactorIdleCpuPercent(double seconds) {
+  auto sys = NewSystem();
+  std::vector<ActorRef<Idle>> refs;
+  for (int i = 0; i < 10'000; ++i) refs.push_back(*sys->Spawn<Idle>());
+  while (sys->Stats().total.live_actors < refs.size()) std::this_thread::yield();
+  absl::SleepFor(absl::Milliseconds(100));  // past every idle spin
+  timespec c0, c1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+  const absl::Time w0 = absl::Now();
+  absl::SleepFor(absl::Seconds(seconds));
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+  const double wall = absl::ToDoubleSeconds(absl::Now() - w0);
+  const double cpu =
+      (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
+  return 100.0 * cpu / wall;
+}
+
 // Runs `fn` in a fresh child process (before this process starts threads)
 // so that each framework's RSS is measured from a clean heap.
 double InChild(const std::function<double()>& fn) {
@@ -311,6 +338,9 @@ int Main() {
   // Fresh processes, before any thread exists.
   const double ra_mem = InChild([&] { return RingactorSpawnMemory(spawn_n); });
   const double caf_mem = InChild([&] { return CafSpawnMemory(spawn_n); });
+  const double idle_s = smoke ? 0.3 : absl::GetFlag(FLAGS_idle_seconds);
+  const double idle_cpu =
+      InChild([&] { return RingactorIdleCpuPercent(idle_s); });
 
   struct Series {
     std::vector<double> rtt, tell, bal, skew;
@@ -369,6 +399,9 @@ int Main() {
       "spawn <= 256 B: %.0f B\n",
       c_rtt / r_rtt, r_rtt / s_rtt, r_tell / c_tell, r_bal / c_bal,
       r_skew / c_skew, ra_mem);
+  std::printf("idle: 2 shards with 10,000 idle actors use %.3f%% of one CPU "
+              "over %.1f s\n",
+              idle_cpu, idle_s);
   std::printf("fanout vs ideal (all work spread over 2 threads): balanced "
               "ringactor %.0f%%, caf %.0f%%; skewed ringactor %.0f%%, caf "
               "%.0f%%\n\n",
@@ -387,6 +420,7 @@ int Main() {
   PrintBenchLine("fanout_skewed", "ideal", "requests_per_s", ideal_skew);
   PrintBenchLine("spawn_memory", "ringactor", "bytes_per_actor", ra_mem);
   PrintBenchLine("spawn_memory", "caf", "bytes_per_actor", caf_mem);
+  PrintBenchLine("idle", "ringactor", "cpu_percent", idle_cpu);
   return 0;
 }
 

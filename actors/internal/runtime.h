@@ -222,22 +222,20 @@ class alignas(transport::kCacheLine) ShardRuntime final
   // -- Fast lanes (actors/fast_lanes.cc) ------------------------------------
   // Sender side of a counter lane: adds `delta` to this shard's accumulator
   // for (actor, counter); flushed as one CountNode per turn.
-  absl::Status AccumulateCount(uint32_t shard, uint32_t slot, uint32_t gen,
-                               uint16_t type, uint32_t counter, int64_t delta) {
-    // A key used recently in this turn: already checked for liveness, found
-    // with one probe and no hashing (the hot path of a counter lane).
-    const FastKey key{shard, slot, gen, counter};
+  // The hot path of a counter lane: true if `key` was used recently in this
+  // turn (already checked for liveness) and `delta` was added, found with
+  // one probe and no hashing. Otherwise the caller takes the slow path.
+  bool TryAccumulateCount(const FastKey& key, int64_t delta) {
     const uint32_t idx = recent_counts_[RecentIndex(key)];
-    if (idx != 0) {
-      PendingCount& acc = pending_counts_[idx - 1];
-      int64_t sum;
-      if (acc.key == key && !__builtin_add_overflow(acc.delta, delta, &sum)) {
-        acc.delta = sum;
-        ++acc.calls;
-        return absl::OkStatus();
-      }
+    if (idx == 0) return false;
+    PendingCount& acc = pending_counts_[idx - 1];
+    int64_t sum;
+    if (acc.key != key || __builtin_add_overflow(acc.delta, delta, &sum)) {
+      return false;
     }
-    return AccumulateCountSlow(key, type, delta);
+    acc.delta = sum;
+    ++acc.calls;
+    return true;
   }
   absl::Status AccumulateCountSlow(const FastKey& key, uint16_t type,
                                    int64_t delta);
