@@ -15,7 +15,6 @@
 // is pinned, so neither gets an advantage from placement.
 
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -31,7 +30,6 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "actors/actor_system.h"
 #include "bench/actors_workload.h"
 #include "bench/bench_messages.pb.h"
@@ -290,15 +288,7 @@ double RingactorIdleCpuPercent(double seconds) {
   for (int i = 0; i < 10'000; ++i) refs.push_back(*sys->Spawn<Idle>());
   while (sys->Stats().total.live_actors < refs.size()) std::this_thread::yield();
   absl::SleepFor(absl::Milliseconds(100));  // past every idle spin
-  timespec c0, c1;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
-  const absl::Time w0 = absl::Now();
-  absl::SleepFor(absl::Seconds(seconds));
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
-  const double wall = absl::ToDoubleSeconds(absl::Now() - w0);
-  const double cpu =
-      (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
-  return 100.0 * cpu / wall;
+  return ProcessCpuPercentWhileSleeping(seconds);
 }
 
 // Runs `fn` in a fresh child process (before this process starts threads)

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -75,6 +76,18 @@ std::string Human(double v) {
 
 double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
+}
+
+double ProcessCpuPercentWhileSleeping(double seconds) {
+  timespec c0, c1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+  const Clock::time_point w0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+  const double wall = Seconds(Clock::now() - w0);
+  const double cpu =
+      (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
+  return 100.0 * cpu / wall;
 }
 
 double Median(std::vector<double> v) {

@@ -37,6 +37,10 @@ double Seconds(Clock::duration d);
 double Median(std::vector<double> v);
 inline void CpuRelax() { __builtin_ia32_pause(); }
 
+// The CPU this whole process uses while the caller sleeps for `seconds`, in
+// percent of one CPU (for "an idle runtime uses ~0%" checks).
+double ProcessCpuPercentWhileSleeping(double seconds);
+
 // Runs `a` and `b` on two threads pinned to CPUs 0 and 1; joins both.
 void RunPair(const std::function<void()>& a, const std::function<void()>& b);
 

@@ -188,19 +188,13 @@ double RingactorIdleCpuPercent(double seconds) {
   std::thread t1([&] { PinToCpu(1); shard(1); });
   while (attached.load() < 2) std::this_thread::yield();
   absl::SleepFor(absl::Milliseconds(50));  // let both finish their spin
-  timespec c0, c1;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
-  const absl::Time w0 = absl::Now();
-  absl::SleepFor(absl::Seconds(seconds));
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
-  const double wall = absl::ToDoubleSeconds(absl::Now() - w0);
-  const double cpu = (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
+  const double percent = ProcessCpuPercentWhileSleeping(seconds);
   stop = true;
   (void)mesh->Wake(ShardId(0));
   (void)mesh->Wake(ShardId(1));
   t0.join();
   t1.join();
-  return 100.0 * cpu / wall;
+  return percent;
 }
 
 // Round trip from a foreign thread (no ring) into a shard that sleeps before

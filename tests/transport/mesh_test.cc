@@ -86,9 +86,11 @@ TEST(MeshOptionsTest, EachBadFieldIsNamed) {
 // rings): every step is deterministic.
 class TwoEndpointsOneThread : public ::testing::Test {
  protected:
+  explicit TwoEndpointsOneThread(uint32_t lane_capacity = 8)
+      : lane_capacity_(lane_capacity) {}
   void SetUp() override {
     MeshOptions o;
-    o.lane_capacity = 8;
+    o.lane_capacity = lane_capacity_;
     mesh_ = MakeMesh(o);
     ASSERT_NE(mesh_, nullptr);
     for (int i = 0; i < 2; ++i) {
@@ -107,6 +109,7 @@ class TwoEndpointsOneThread : public ::testing::Test {
   }
   Endpoint& ep(int i) { return mesh_->endpoint(ShardId(i)); }
 
+  const uint32_t lane_capacity_;
   std::unique_ptr<Mesh> mesh_;
   std::unique_ptr<io::Ring> rings_[2];
 };
@@ -184,33 +187,20 @@ class UrgencyReceiver : public Receiver {
   std::function<void()> on_first_lane_batch;
 };
 
-class ChunkedPoll : public ::testing::Test {
+// 200 envelopes published in the lane 0 -> 1.
+class ChunkedPoll : public TwoEndpointsOneThread {
  protected:
+  ChunkedPoll() : TwoEndpointsOneThread(/*lane_capacity=*/256) {}
   void SetUp() override {
-    MeshOptions o;
-    o.lane_capacity = 256;
-    mesh_ = MakeMesh(o);
-    ASSERT_NE(mesh_, nullptr);
-    for (int i = 0; i < 2; ++i) {
-      auto ring = io::Ring::Create();
-      ASSERT_TRUE(ring.ok()) << ring.status();
-      rings_[i] = std::move(*ring);
-      ASSERT_TRUE(ep(i).Attach(rings_[i].get()).ok());
-    }
+    TwoEndpointsOneThread::SetUp();
+    if (HasFatalFailure()) return;
     for (uint64_t v = 0; v < kLaneEnvelopes; ++v) {
       ASSERT_TRUE(ep(0).Send(ShardId(1), {0, v}).ok());
     }
     ASSERT_TRUE(ep(0).Flush().ok());
   }
-  void TearDown() override {
-    for (int i = 0; i < 2; ++i) EXPECT_TRUE(ep(i).Detach().ok());
-  }
-  Endpoint& ep(int i) { return mesh_->endpoint(ShardId(i)); }
   static constexpr uint64_t kLaneEnvelopes = 200;
   static constexpr size_t kChunk = Endpoint::kLaneChunk;
-
-  std::unique_ptr<Mesh> mesh_;
-  std::unique_ptr<io::Ring> rings_[2];
 };
 
 TEST_F(ChunkedPoll, UrgentWorkArrivingMidDrainEndsItAfterOneChunk) {
