@@ -32,6 +32,7 @@
 #include "scheduler/placement.h"
 #include "scheduler/shard_set.h"
 #include "scheduler/task.h"
+#include "transport/lane.h"  // kCacheLine
 #include "transport/shard_id.h"
 
 namespace ringactor {
@@ -491,8 +492,10 @@ class ActorSystem {
   std::vector<std::unique_ptr<internal::ShardRuntime>> runtimes_;
   std::unique_ptr<scheduler::ShardSet> shards_;
   std::shared_ptr<Boundary> boundary_;
-  std::atomic<bool> closed_{false};
-  std::atomic<uint64_t> round_robin_{0};
+  std::atomic<bool> closed_{false};  // read by every send
+  // Written by spawns and by foreign threads' sends: on their own line, so
+  // they do not slow the reads above.
+  alignas(transport::kCacheLine) std::atomic<uint64_t> round_robin_{0};
   std::atomic<int64_t> foreign_senders_{0};
   std::atomic<uint64_t> foreign_dead_letters_{0};
 };

@@ -330,8 +330,10 @@ class alignas(transport::kCacheLine) ShardRuntime final
   // request) arrived since TakeUrgent.
   bool urgent_ = false;
   void NoteUrgent() { urgent_ = true; }
-  SlotTable slots_;
-  std::vector<AskEntry> asks_;
+  // Other shards read the slot table on every send to this shard (is the
+  // target alive?): keep it off the lines this shard writes per message.
+  alignas(transport::kCacheLine) SlotTable slots_;
+  alignas(transport::kCacheLine) std::vector<AskEntry> asks_;
   std::vector<uint32_t> free_asks_;
   uint32_t ask_gen_ = 0;
   OwnerCounter late_replies_;
