@@ -321,9 +321,11 @@ class alignas(transport::kCacheLine) ShardRuntime final
   static constexpr size_t kMaxDeferredFrees = 4096;
   std::vector<Traveler*> to_free_;
 
-  ActorSystem& system_;
+  // Read by other shards for every node they send home (Free): a line of
+  // their own, apart from the fields this shard writes per message.
+  alignas(transport::kCacheLine) ActorSystem& system_;
   const uint32_t shard_;
-  scheduler::Shard* shard_ptr_ = nullptr;
+  alignas(transport::kCacheLine) scheduler::Shard* shard_ptr_ = nullptr;
   Phase phase_ = Phase::kRunning;
   Actor* running_ = nullptr;  // the actor inside Invoke, if any
   // Urgent work (a hot message from another shard, the reply to a hot
