@@ -566,16 +566,17 @@ void ShardRuntime::AfterFlush(bool idle) {
     FreeReturned(to_free_.size());
     return;
   }
-  // A little per busy turn (more when they pile up), in chunks that stop
-  // when the inbox has work: a turn that frees thousands of nodes at once
-  // would delay everything behind it.
+  // A little per busy turn, in chunks that stop when the inbox has work: a
+  // turn that frees thousands of nodes at once would delay everything
+  // behind it. When they pile up, more per turn, and the inbox no longer
+  // cuts that short: a shard whose inbox never empties must still free.
   constexpr size_t kChunk = 16;
-  size_t budget =
-      to_free_.size() > kMaxDeferredFrees ? 4 * kFreesPerTurn : kFreesPerTurn;
+  const bool piled_up = to_free_.size() > kMaxDeferredFrees;
+  size_t budget = piled_up ? 4 * kFreesPerTurn : kFreesPerTurn;
   while (budget > 0 && !to_free_.empty()) {
     FreeReturned(std::min(budget, kChunk));
     budget -= std::min(budget, kChunk);
-    if (shard_ptr_->endpoint().InboxHasWork()) break;
+    if (!piled_up && shard_ptr_->endpoint().InboxHasWork()) break;
   }
 }
 
