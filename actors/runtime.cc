@@ -574,9 +574,9 @@ void ShardRuntime::AfterFlush(bool idle) {
   const bool piled_up = to_free_.size() > kMaxDeferredFrees;
   size_t budget = piled_up ? 4 * kFreesPerTurn : kFreesPerTurn;
   while (budget > 0 && !to_free_.empty()) {
+    if (!piled_up && shard_ptr_->endpoint().InboxHasWork()) break;
     FreeReturned(std::min(budget, kChunk));
     budget -= std::min(budget, kChunk);
-    if (!piled_up && shard_ptr_->endpoint().InboxHasWork()) break;
   }
 }
 

@@ -141,7 +141,7 @@ size_t Shard::MoveBacklogs() {
   // In chunks: when the inbox has work (urgent traffic, foreign calls), the
   // rest of a target's backlog waits for the next turn. Every target moves
   // at least one chunk per call, so none starves under a busy inbox.
-  constexpr size_t kChunk = 64;
+  constexpr size_t kChunk = 32;
   size_t moved = 0;
   for (size_t i = 0; i < backlogged_.size();) {
     const uint32_t t = backlogged_[i];
