@@ -122,7 +122,7 @@ absl::Status Shard::Send(transport::ShardId to, const transport::Envelope& e,
   if (t >= backlog_.size()) {
     return absl::InvalidArgumentError("Shard::Send: unknown target shard");
   }
-  std::deque<transport::Envelope>& backlog = backlog_[t];
+  EnvelopeQueue& backlog = backlog_[t];
   if (backlog.empty()) {
     absl::Status s = endpoint_->Send(to, e);
     if (s.ok() || !absl::IsResourceExhausted(s)) return s;
@@ -145,7 +145,7 @@ size_t Shard::MoveBacklogs() {
   size_t moved = 0;
   for (size_t i = 0; i < backlogged_.size();) {
     const uint32_t t = backlogged_[i];
-    std::deque<transport::Envelope>& backlog = backlog_[t];
+    EnvelopeQueue& backlog = backlog_[t];
     bool room = true;
     while (room && !backlog.empty()) {
       for (size_t k = 0; k < kChunk && !backlog.empty(); ++k) {

@@ -12,7 +12,6 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <vector>
 
@@ -20,6 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include <mutex>  // std::mutex: visible to TSan (abseil is not instrumented)
+#include "scheduler/envelope_queue.h"
 #include "scheduler/notification.h"
 #include "io/ring.h"
 #include "scheduler/task.h"
@@ -237,8 +237,8 @@ class alignas(64) Shard {
   transport::Endpoint* endpoint_ = nullptr;
   RunQueue run_queue_;
   TimerHeap timers_;
-  std::vector<std::deque<transport::Envelope>> backlog_;  // per target
-  std::vector<uint32_t> backlogged_;                      // targets with one
+  std::vector<EnvelopeQueue> backlog_;  // per target
+  std::vector<uint32_t> backlogged_;    // targets with one
   internal::PromiseBase* roots_ = nullptr;  // live root coroutines
   absl::Status status_;
 

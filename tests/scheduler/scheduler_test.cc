@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "scheduler/awaitables.h"
 #include "scheduler/clock.h"
+#include "scheduler/envelope_queue.h"
 #include "scheduler/notification.h"
 #include "scheduler/placement.h"
 #include "scheduler/shard.h"
@@ -71,6 +72,42 @@ Task<int> Twice(int x) { co_return 2 * co_await Answer() + x; }
 Task<int> Throws() {
   throw std::runtime_error("boom");
   co_return 0;
+}
+
+TEST(EnvelopeQueueTest, FifoThroughGrowthAndWrapAround) {
+  EnvelopeQueue q;
+  uint64_t next_in = 0, next_out = 0;
+  // Interleave pushes and pops so the ring wraps before it grows.
+  for (int round = 0; round < 50; ++round) {
+    for (int i = 0; i < 100; ++i) q.push_back({0, next_in++});
+    for (int i = 0; i < 60; ++i) {
+      ASSERT_FALSE(q.empty());
+      ASSERT_EQ(q.front().value, next_out++);
+      q.pop_front();
+    }
+  }
+  EXPECT_EQ(q.size(), next_in - next_out);
+  while (!q.empty()) {
+    ASSERT_EQ(q.front().value, next_out++);
+    q.pop_front();
+  }
+  EXPECT_EQ(next_out, next_in);
+}
+
+TEST(EnvelopeQueueTest, KeepsASmallBufferAndReleasesALargeOneWhenDrained) {
+  EnvelopeQueue small;
+  for (uint64_t i = 0; i < 100; ++i) small.push_back({0, i});
+  while (!small.empty()) small.pop_front();
+  EXPECT_GT(small.capacity(), 0u);  // reused by the next burst
+  EnvelopeQueue large;
+  for (uint64_t i = 0; i < 2 * EnvelopeQueue::kKeptCapacity; ++i) {
+    large.push_back({0, i});
+  }
+  EXPECT_GT(large.capacity(), EnvelopeQueue::kKeptCapacity);
+  while (!large.empty()) large.pop_front();
+  EXPECT_EQ(large.capacity(), 0u);
+  large.push_back({0, 7});  // still usable
+  EXPECT_EQ(large.front().value, 7u);
 }
 
 TEST_F(SchedulerTest, TasksChainValuesAndExceptions) {
