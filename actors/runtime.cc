@@ -22,7 +22,7 @@ void Actor::RunOnShard() { internal::ShardRuntime::Current()->RunActor(this); }
 
 namespace internal {
 
-thread_local ShardRuntime* ShardRuntime::current_ = nullptr;
+constinit thread_local ShardRuntime* ShardRuntime::current_ = nullptr;
 
 // -- Actor types -------------------------------------------------------------
 

@@ -14,7 +14,7 @@
 
 namespace ringactor::scheduler {
 
-thread_local Shard* Shard::current_ = nullptr;
+constinit thread_local Shard* Shard::current_ = nullptr;
 
 namespace {
 

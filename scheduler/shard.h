@@ -242,7 +242,8 @@ class alignas(64) Shard {
   internal::PromiseBase* roots_ = nullptr;  // live root coroutines
   absl::Status status_;
 
-  static thread_local Shard* current_;
+  // constinit: no dynamic initialization, so no TLS init call per access.
+  static constinit thread_local Shard* current_;
 };
 
 }  // namespace ringactor::scheduler

@@ -341,7 +341,8 @@ class alignas(transport::kCacheLine) ShardRuntime final
   OwnerCounter late_replies_;
   std::unique_ptr<TypeCounters[]> counters_;
 
-  static thread_local ShardRuntime* current_;
+  // constinit: no dynamic initialization, so no TLS init call per access.
+  static constinit thread_local ShardRuntime* current_;
 };
 
 }  // namespace internal
