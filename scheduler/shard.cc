@@ -149,7 +149,7 @@ size_t Shard::MoveBacklogs() {
     bool room = true;
     while (room && !backlog.empty()) {
       for (size_t k = 0; k < kChunk && !backlog.empty(); ++k) {
-        if (!endpoint_->Send(transport::ShardId(t), backlog.front()).ok()) {
+        if (!endpoint_->TryQueue(transport::ShardId(t), backlog.front())) {
           room = false;
           break;
         }

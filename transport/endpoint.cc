@@ -228,15 +228,18 @@ absl::Status Endpoint::SendSlow(ShardId to, const Envelope& e) {
     if (!is_dirty_[t]) MarkDirty(t);
     return absl::OkStatus();
   }
-  // Still full. If the caller parks, Park() asks the consumer for a
-  // room-again doorbell; a caller that keeps retrying costs the consumer
-  // nothing.
-  blocked_[t] = 1;
-  any_blocked_ = true;
-  stats_.backpressure.Add(1);
+  NoteFull(t);
   return absl::ResourceExhaustedError(absl::StrCat(
       "lane ", id_.value(), "->", t, " is full (", lane.capacity(),
       " envelopes)"));
+}
+
+void Endpoint::NoteFull(uint32_t t) {
+  // If the caller parks, Park() asks the consumer for a room-again doorbell;
+  // a caller that keeps retrying costs the consumer nothing.
+  blocked_[t] = 1;
+  any_blocked_ = true;
+  stats_.backpressure.Add(1);
 }
 
 absl::Status Endpoint::SendWord(ShardId to, uint32_t tag, uint64_t value) {

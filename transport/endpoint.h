@@ -112,6 +112,22 @@ class Endpoint : private io::WordSink {
     return SendSlow(to, e);
   }
 
+  // Endpoint::TryQueue()
+  //
+  // Send() for a caller that flushes soon anyway (a shard moving its backlog
+  // at the end of a loop turn): on a full lane it neither publishes nor
+  // builds a Status, it returns false (counted as backpressure; a Park()
+  // then asks the consumer for a room-again doorbell). `to` must exist.
+  bool TryQueue(ShardId to, const Envelope& e) {
+    const uint32_t t = to.value();
+    if (ABSL_PREDICT_TRUE(out_[t]->TryPush(e))) {
+      if (!is_dirty_[t]) MarkDirty(t);
+      return true;
+    }
+    NoteFull(t);
+    return false;
+  }
+
   // Endpoint::SendWord()
   //
   // Sends a direct word (`tag`, `value`) to shard `to` inside a MSG_RING CQE,
@@ -172,6 +188,7 @@ class Endpoint : private io::WordSink {
     dirty_.push_back(t);
   }
   absl::Status SendSlow(ShardId to, const Envelope& e);
+  void NoteFull(uint32_t t);
   // Before sleeping: marks every outgoing lane that refused a Send and is
   // still full, so its consumer rings us when it frees room. True if one of
   // them has room now (the caller should retry instead of sleeping).

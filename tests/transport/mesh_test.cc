@@ -156,6 +156,23 @@ TEST_F(TwoEndpointsOneThread, BackpressureThenRecovery) {
   EXPECT_EQ(r.received.load(), 9u);
 }
 
+TEST_F(TwoEndpointsOneThread, TryQueueNeitherPublishesNorBuildsAStatus) {
+  CountingReceiver r;
+  int accepted = 0;
+  while (ep(0).TryQueue(ShardId(1), {0, 1})) ++accepted;
+  EXPECT_EQ(accepted, 8);  // exactly the lane capacity
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).backpressure, 1u);
+  // Unlike a refused Send, a refused TryQueue left the lane unpublished:
+  // the caller's own flush makes it visible.
+  EXPECT_EQ(ep(1).Poll(r, 100), 0u);
+  ASSERT_TRUE(ep(0).Flush().ok());
+  EXPECT_EQ(ep(1).Poll(r, 100), 8u);
+  EXPECT_TRUE(ep(0).TryQueue(ShardId(1), {0, 2}));
+  ASSERT_TRUE(ep(0).Flush().ok());
+  EXPECT_EQ(ep(1).Poll(r, 100), 1u);
+  EXPECT_EQ(r.received.load(), 9u);
+}
+
 TEST_F(TwoEndpointsOneThread, PollHonoursItsBudget) {
   CountingReceiver r;
   for (int i = 0; i < 6; ++i) ASSERT_TRUE(ep(0).Send(ShardId(1), {}).ok());
