@@ -37,6 +37,7 @@ ABSL_FLAG(int, senders_per_shard, 2, "sender actors on each shard");
 ABSL_FLAG(int, backlog, 10'000, "ordinary messages ahead of the hot one");
 ABSL_FLAG(int, samples, 30, "hot_latency samples per condition");
 ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
+ABSL_FLAG(bool, pin, false, "pin ringactor's shards to CPUs 0 and 1");
 
 namespace ringactor::bench {
 namespace {
@@ -135,6 +136,7 @@ class Sender : public Actor {
 std::unique_ptr<ActorSystem> NewSystem() {
   ActorSystemOptions o;
   o.num_shards = kShards;
+  o.pin_threads = absl::GetFlag(FLAGS_pin);
   auto sys = ActorSystem::Create(o);
   if (!sys.ok()) std::exit(1);
   return *std::move(sys);
