@@ -6,7 +6,9 @@
 #ifndef RINGACTOR_BENCH_ACTORS_WORKLOAD_H_
 #define RINGACTOR_BENCH_ACTORS_WORKLOAD_H_
 
+#include <chrono>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 namespace ringactor::bench {
@@ -53,6 +55,34 @@ uint64_t ResidentBytes();
 // Throughput over `seconds` and percentiles of per-thread latencies (ns).
 CallStats Summarize(const std::vector<std::vector<int64_t>>& latencies,
                     double seconds);
+
+// The closed loop of //bench:boundary, the same for every implementation:
+// `threads` threads; thread t first makes its caller, `make_caller(t)`, then
+// times `per_thread` calls `caller(i)`, one after another.
+template <typename MakeCaller>
+CallStats RunClosedLoop(int threads, int64_t per_thread,
+                        MakeCaller make_caller) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<std::vector<int64_t>> lat(threads);
+  std::vector<std::thread> pool;
+  const Clock::time_point start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      auto caller = make_caller(t);
+      lat[t].reserve(per_thread);
+      for (int64_t i = 0; i < per_thread; ++i) {
+        const Clock::time_point t0 = Clock::now();
+        caller(i);
+        lat[t].push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             Clock::now() - t0)
+                             .count());
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  return Summarize(
+      lat, std::chrono::duration<double>(Clock::now() - start).count());
+}
 
 }  // namespace ringactor::bench
 

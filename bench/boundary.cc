@@ -63,25 +63,13 @@ CallStats RingactorCalls(int threads, int64_t per_thread) {
     echo.push_back(*(*sys)->Spawn<Echo>(SpawnOptions{Pinned{ShardId(s)}}));
   }
   std::shared_ptr<Boundary> b = (*sys)->boundary();
-  std::vector<std::vector<int64_t>> lat(threads);
-  std::vector<std::thread> pool;
-  const Clock::time_point start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      lat[t].reserve(per_thread);
-      Ping p;
-      for (int64_t i = 0; i < per_thread; ++i) {
-        p.set_seq(i);
-        const Clock::time_point t0 = Clock::now();
-        absl::StatusOr<Pong> r = b->Call(echo[t % 2], p, absl::Seconds(10));
-        lat[t].push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             Clock::now() - t0).count());
-        if (!r.ok()) std::fprintf(stderr, "call: %s\n", r.status().ToString().c_str());
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  return Summarize(lat, Seconds(Clock::now() - start));
+  return RunClosedLoop(threads, per_thread, [&](int t) {
+    return [&, t, p = Ping()](int64_t i) mutable {
+      p.set_seq(i);
+      absl::StatusOr<Pong> r = b->Call(echo[t % 2], p, absl::Seconds(10));
+      if (!r.ok()) std::fprintf(stderr, "call: %s\n", r.status().ToString().c_str());
+    };
+  });
 }
 
 // The hand-written peer: one request queue, 2 server threads.
@@ -141,24 +129,13 @@ class MutexServer {
 
 CallStats MutexCalls(int threads, int64_t per_thread) {
   MutexServer server;
-  std::vector<std::vector<int64_t>> lat(threads);
-  std::vector<std::thread> pool;
-  const Clock::time_point start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      lat[t].reserve(per_thread);
-      for (int64_t i = 0; i < per_thread; ++i) {
-        MutexServer::Call c;
-        c.request.set_seq(i);
-        const Clock::time_point t0 = Clock::now();
-        server.Do(c);
-        lat[t].push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             Clock::now() - t0).count());
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  return Summarize(lat, Seconds(Clock::now() - start));
+  return RunClosedLoop(threads, per_thread, [&](int) {
+    return [&](int64_t i) {
+      MutexServer::Call c;
+      c.request.set_seq(i);
+      server.Do(c);
+    };
+  });
 }
 
 int Main() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench/bench_messages.pb.h"
+#include "bench/bench_util.h"
 #include "caf/all.hpp"
 
 // CAF carries the same protobuf types as ringactor, by value, in-process.
@@ -23,8 +24,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Increment)
 namespace ringactor::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 class Config : public caf::actor_system_config {
  public:
   explicit Config(const std::string& policy) {
@@ -33,10 +32,6 @@ class Config : public caf::actor_system_config {
     set("logger.verbosity", caf::atom("quiet"));
   }
 };
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 caf::behavior Ponger(caf::event_based_actor*) {
   return {[](const Ping& p) {
@@ -151,7 +146,7 @@ double CafPingPong(const std::string& policy, int64_t iters) {
   const Clock::time_point start = Clock::now();
   sys.spawn<Pinger>(pong, iters, &done);
   done.get_future().wait();
-  const double s = SecondsSince(start);
+  const double s = Seconds(Clock::now() - start);
   caf::anon_send_exit(pong, caf::exit_reason::user_shutdown);
   return s * 1e9 / iters;
 }
@@ -172,7 +167,7 @@ double CafTell(const std::string& policy, int64_t per_sender) {
     });
   }
   done.get_future().wait();
-  return 2.0 * per_sender / SecondsSince(start);
+  return 2.0 * per_sender / Seconds(Clock::now() - start);
 }
 
 double CafFanout(const std::string& policy, const FanoutParams& p) {
@@ -186,7 +181,7 @@ double CafFanout(const std::string& policy, const FanoutParams& p) {
   const Clock::time_point start = Clock::now();
   sys.spawn<Coordinator>(workers, p.requests, &done);
   done.get_future().wait();
-  const double s = SecondsSince(start);
+  const double s = Seconds(Clock::now() - start);
   for (auto& w : workers) caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   return p.requests / s;
 }
@@ -211,30 +206,17 @@ CallStats CafForeignCalls(const std::string& policy, int threads,
   Config cfg(policy);
   caf::actor_system sys{cfg};
   std::vector<caf::actor> echo = {sys.spawn(Ponger), sys.spawn(Ponger)};
-  std::vector<std::vector<int64_t>> lat(threads);
-  std::vector<std::thread> pool;
-  const Clock::time_point start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      caf::scoped_actor self{sys};
-      const caf::actor& target = echo[t % 2];
-      lat[t].reserve(per_thread);
-      Ping p;
-      for (int64_t i = 0; i < per_thread; ++i) {
-        p.set_seq(i);
-        const Clock::time_point t0 = Clock::now();
-        self->request(target, caf::infinite, p)
-            .receive([](const Pong&) {}, [](caf::error&) {});
-        lat[t].push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             Clock::now() - t0)
-                             .count());
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  const double s = SecondsSince(start);
+  const CallStats stats = RunClosedLoop(threads, per_thread, [&](int t) {
+    return [target = echo[t % 2],
+            self = std::make_shared<caf::scoped_actor>(sys),
+            p = Ping()](int64_t i) mutable {
+      p.set_seq(i);
+      (*self)->request(target, caf::infinite, p)
+          .receive([](const Pong&) {}, [](caf::error&) {});
+    };
+  });
   for (auto& e : echo) caf::anon_send_exit(e, caf::exit_reason::user_shutdown);
-  return Summarize(lat, s);
+  return stats;
 }
 
 namespace {
@@ -293,7 +275,7 @@ std::pair<double, double> CafHotspot(const std::string& policy, int senders,
     });
   }
   done.get_future().wait();
-  const double s = SecondsSince(start);
+  const double s = Seconds(Clock::now() - start);
   for (auto& t : targets) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
   return {senders * per_sender / s, runs.load() / s};
 }
