@@ -24,6 +24,28 @@ namespace internal {
 
 constinit thread_local ShardRuntime* ShardRuntime::current_ = nullptr;
 
+namespace {
+
+// An actor's mailbox and hot queue are intrusive FIFO lists (head, tail).
+void PushBack(MessageNode*& head, MessageNode*& tail, MessageNode* node) {
+  node->next = nullptr;
+  if (tail == nullptr) {
+    head = node;
+  } else {
+    tail->next = node;
+  }
+  tail = node;
+}
+
+MessageNode* PopFront(MessageNode*& head, MessageNode*& tail) {
+  MessageNode* node = head;
+  head = node->next;
+  if (head == nullptr) tail = nullptr;
+  return node;
+}
+
+}  // namespace
+
 // -- Actor types -------------------------------------------------------------
 
 namespace {
@@ -216,13 +238,7 @@ absl::Status ShardRuntime::Enqueue(MessageNode* node, bool local) {
       Free(node);
       return absl::OkStatus();
     }
-    node->next = nullptr;
-    if (a->hot_tail_ == nullptr) {
-      a->hot_head_ = node;
-    } else {
-      a->hot_tail_->next = node;
-    }
-    a->hot_tail_ = node;
+    PushBack(a->hot_head_, a->hot_tail_, node);
     counters_[a->type_].hot_depth.Add(1);
     // A hot message from elsewhere ends the lane drain early so it runs
     // next turn (coalesced traffic is about volume, not latency).
@@ -236,13 +252,7 @@ absl::Status ShardRuntime::Enqueue(MessageNode* node, bool local) {
         absl::StrCat("the actor's mailbox holds ", a->depth_,
                      " messages (mailbox_capacity); retry later"));
   }
-  node->next = nullptr;
-  if (a->mail_tail_ == nullptr) {
-    a->mail_head_ = node;
-  } else {
-    a->mail_tail_->next = node;
-  }
-  a->mail_tail_ = node;
+  PushBack(a->mail_head_, a->mail_tail_, node);
   ++a->depth_;
   counters_[a->type_].mailbox_depth.Add(1);
   Schedule(a);
@@ -328,15 +338,10 @@ MessageNode* ShardRuntime::PopNext(Actor* a, bool last_of_batch) {
   const bool hot =
       a->hot_head_ != nullptr && !(last_of_batch && a->mail_head_ != nullptr);
   if (hot) {
-    MessageNode* node = a->hot_head_;
-    a->hot_head_ = node->next;
-    if (a->hot_head_ == nullptr) a->hot_tail_ = nullptr;
     counters_[a->type_].hot_depth.Sub(1);
-    return node;
+    return PopFront(a->hot_head_, a->hot_tail_);
   }
-  MessageNode* node = a->mail_head_;
-  a->mail_head_ = node->next;
-  if (a->mail_head_ == nullptr) a->mail_tail_ = nullptr;
+  MessageNode* node = PopFront(a->mail_head_, a->mail_tail_);
   --a->depth_;
   counters_[a->type_].mailbox_depth.Sub(1);
   return node;
