@@ -83,19 +83,24 @@ absl::Status ActorSystemOptions::Validate() const {
   if (mailbox_batch == 0 || mailbox_batch > (1u << 16)) {
     return bad("mailbox_batch", mailbox_batch, "in [1, 65536]");
   }
-  scheduler::ShardSetOptions s;
-  s.num_shards = num_shards;
-  s.mesh.lane_capacity = lane_capacity;
-  s.mesh.inbox_capacity = inbox_capacity;
-  s.mesh.idle_spin = idle_spin;
-  s.loop.incoming_budget = incoming_budget;
-  s.loop.backlog_capacity = backlog_capacity;
-  absl::Status status = s.Validate();
+  absl::Status status = ToShardSetOptions().Validate();
   if (!status.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("ActorSystemOptions: ", status.message()));
   }
   return absl::OkStatus();
+}
+
+scheduler::ShardSetOptions ActorSystemOptions::ToShardSetOptions() const {
+  scheduler::ShardSetOptions s;
+  s.num_shards = num_shards;
+  s.pin_threads = pin_threads;
+  s.mesh.lane_capacity = lane_capacity;
+  s.mesh.inbox_capacity = inbox_capacity;
+  s.mesh.idle_spin = idle_spin;
+  s.loop.incoming_budget = incoming_budget;
+  s.loop.backlog_capacity = backlog_capacity;
+  return s;
 }
 
 ActorSystem::ActorSystem(const ActorSystemOptions& options)
@@ -104,14 +109,7 @@ ActorSystem::ActorSystem(const ActorSystemOptions& options)
 absl::StatusOr<std::unique_ptr<ActorSystem>> ActorSystem::Create(
     const ActorSystemOptions& options) {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
-  scheduler::ShardSetOptions set_options;
-  set_options.num_shards = options.num_shards;
-  set_options.pin_threads = options.pin_threads;
-  set_options.mesh.lane_capacity = options.lane_capacity;
-  set_options.mesh.inbox_capacity = options.inbox_capacity;
-  set_options.mesh.idle_spin = options.idle_spin;
-  set_options.loop.incoming_budget = options.incoming_budget;
-  set_options.loop.backlog_capacity = options.backlog_capacity;
+  const scheduler::ShardSetOptions set_options = options.ToShardSetOptions();
   const uint32_t n = scheduler::ShardSet::ResolveShardCount(set_options);
 
   std::unique_ptr<ActorSystem> system(new ActorSystem(options));

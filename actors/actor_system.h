@@ -86,6 +86,8 @@ struct ActorSystemOptions {
   uint32_t boundary_capacity = 1024;
 
   absl::Status Validate() const;
+  // The shard set these options describe (validated by Validate()).
+  scheduler::ShardSetOptions ToShardSetOptions() const;
 };
 
 struct SpawnOptions {

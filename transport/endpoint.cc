@@ -3,6 +3,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <sched.h>
+
 #include <cerrno>
 #include <chrono>
 
@@ -468,15 +470,22 @@ absl::Status Endpoint::Park(absl::Duration max_sleep) {
   const absl::Duration spin = std::min(idle_spin_, max_sleep);
   if (spin > absl::ZeroDuration()) {
     using Clock = std::chrono::steady_clock;
-    const Clock::time_point until =
-        Clock::now() + absl::ToChronoNanoseconds(spin);
-    Clock::time_point last_enter = Clock::now();
+    const Clock::time_point start = Clock::now();
+    const Clock::time_point until = start + absl::ToChronoNanoseconds(spin);
+    // Past the first kSpinBeforeYield the poll gives the CPU to any other
+    // runnable thread between looks (see kSpinBeforeYield).
+    const Clock::time_point polite = start + kSpinBeforeYield;
+    Clock::time_point last_enter = start;
     for (uint32_t i = 1;; ++i) {
       if (HasWork()) return absl::OkStatus();
       CpuRelax();
       if ((i & 31) != 0) continue;
       const Clock::time_point now = Clock::now();
       if (now >= until) break;
+      if (now >= polite) {
+        sched_yield();
+        stats_.idle_yields.Add(1);
+      }
       // Direct words are invisible to HasWork until we enter the kernel.
       if (now - last_enter >= kSpinEnterEvery) {
         last_enter = now;
@@ -541,6 +550,7 @@ TransportStats Endpoint::Stats() const {
   t.word_failures = stats_.word_failures.Load();
   t.words_lost = stats_.words_lost.Load();
   t.sleeps = stats_.sleeps.Load();
+  t.idle_yields = stats_.idle_yields.Load();
   t.cq_overflows = stats_.cq_overflows.Load();
   t.cq_dropped = stats_.cq_dropped.Load();
   t.inbox_enqueued =

@@ -16,6 +16,7 @@ TransportStats& TransportStats::operator+=(const TransportStats& o) {
   word_failures += o.word_failures;
   words_lost += o.words_lost;
   sleeps += o.sleeps;
+  idle_yields += o.idle_yields;
   inbox_enqueued += o.inbox_enqueued;
   inbox_backpressure += o.inbox_backpressure;
   foreign_wakes += o.foreign_wakes;
@@ -31,7 +32,7 @@ std::string TransportStats::DebugString() const {
       " doorbells_suppressed=", doorbells_suppressed,
       " doorbell_failures=", doorbell_failures, " words_sent=", words_sent,
       " words_received=", words_received, " word_failures=", word_failures,
-      " words_lost=", words_lost, " sleeps=", sleeps,
+      " words_lost=", words_lost, " sleeps=", sleeps, " idle_yields=", idle_yields,
       " inbox_enqueued=", inbox_enqueued,
       " inbox_backpressure=", inbox_backpressure,
       " foreign_wakes=", foreign_wakes, " cq_overflows=", cq_overflows,

@@ -27,6 +27,7 @@ struct TransportStats {
   uint64_t word_failures = 0;        // direct words the kernel rejected
   uint64_t words_lost = 0;           // ... and gave up on after retries
   uint64_t sleeps = 0;               // times the shard blocked in the kernel
+  uint64_t idle_yields = 0;          // CPU handed to other threads while idle
   uint64_t inbox_enqueued = 0;       // foreign envelopes accepted
   uint64_t inbox_backpressure = 0;   // foreign pushes refused (full)
   uint64_t foreign_wakes = 0;        // wakes sent by foreign threads
@@ -59,7 +60,7 @@ class OwnerCounter {
 struct alignas(kCacheLine) OwnerStats {
   OwnerCounter enqueued, dequeued, backpressure, doorbells_sent,
       doorbells_suppressed, doorbell_failures, words_sent, words_received,
-      word_failures, words_lost, sleeps, cq_overflows, cq_dropped;
+      word_failures, words_lost, sleeps, idle_yields, cq_overflows, cq_dropped;
 };
 
 // Counters written by foreign threads (atomic increments).

@@ -474,6 +474,22 @@ TEST_F(ProducerAndSleeper, ASleepingTargetWakesOnOneMessageWithOneDoorbell) {
   ASSERT_TRUE(WaitUntil([&] { return receiver_.received.load() == 11; }));
 }
 
+// Past its first few microseconds the idle poll yields the CPU between
+// looks (so a thread waiting for that CPU runs), and still catches work
+// without sleeping.
+TEST_F(ProducerAndSleeper, TheIdlePollYieldsTheCpuAndStillCatchesWork) {
+  MeshOptions o;
+  o.idle_spin = absl::Seconds(1);  // the whole test happens inside the window
+  Start(o);
+  ASSERT_TRUE(WaitUntil([&] { return mesh_->Stats(ShardId(1)).idle_yields >= 3; }));
+  ASSERT_TRUE(producer().Send(ShardId(1), {0, 5}).ok());
+  ASSERT_TRUE(producer().Flush().ok());
+  ASSERT_TRUE(WaitUntil([&] { return receiver_.received.load() == 1; }));
+  EXPECT_EQ(receiver_.last_value.load(), 5u);
+  EXPECT_EQ(mesh_->Stats(ShardId(1)).sleeps, 0u);  // caught while polling
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).doorbells_sent, 0u);
+}
+
 // The premise is a shard that stays asleep for seconds: the 2 s wait below is
 // what is being tested (no periodic or spurious wake-ups), not a way to
 // synchronize; every step that depends on another thread waits on an event.
