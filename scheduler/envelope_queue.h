@@ -29,9 +29,9 @@ class EnvelopeQueue {
   size_t size() const { return static_cast<size_t>(tail_ - head_); }
   size_t capacity() const { return capacity_; }
 
-  const transport::Envelope& front() const { return buf_[head_ & mask()]; }
+  transport::Envelope front() const { return buf_[head_ & mask()]; }
 
-  void push_back(const transport::Envelope& e) {
+  void push_back(transport::Envelope e) {
     if (size() == capacity_) Grow();
     buf_[tail_ & mask()] = e;
     ++tail_;

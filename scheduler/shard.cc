@@ -116,7 +116,7 @@ void Shard::DestroyRoots() {
   }
 }
 
-absl::Status Shard::Send(transport::ShardId to, const transport::Envelope& e,
+absl::Status Shard::Send(transport::ShardId to, transport::Envelope e,
                          SendPriority priority) {
   const uint32_t t = to.value();
   if (t >= backlog_.size()) {

@@ -168,7 +168,7 @@ class alignas(64) Shard {
   // a shard-local backlog when the lane is full; order per target is kept.
   // ResourceExhausted for a kRequest when the backlog holds
   // `backlog_capacity` requests already; kReply is never refused.
-  absl::Status Send(transport::ShardId to, const transport::Envelope& e,
+  absl::Status Send(transport::ShardId to, transport::Envelope e,
                     SendPriority priority);
 
   // Shard::SendWord()

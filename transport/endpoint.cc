@@ -213,7 +213,7 @@ absl::Status Endpoint::Detach() {
   return status;
 }
 
-absl::Status Endpoint::SendSlow(ShardId to, const Envelope& e) {
+absl::Status Endpoint::SendSlow(ShardId to, Envelope e) {
   const uint32_t t = to.value();
   if (t >= out_.size()) {
     return absl::InvalidArgumentError(absl::StrCat(

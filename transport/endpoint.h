@@ -103,7 +103,7 @@ class Endpoint : private io::WordSink {
   // full even after publishing it: the caller keeps the envelope and retries
   // later; nothing is dropped. The shard may Park() meanwhile: the consumer
   // rings it as soon as it frees room in that lane.
-  absl::Status Send(ShardId to, const Envelope& e) {
+  absl::Status Send(ShardId to, Envelope e) {
     const uint32_t t = to.value();
     if (ABSL_PREDICT_TRUE(t < out_.size() && out_[t]->TryPush(e))) {
       if (!is_dirty_[t]) MarkDirty(t);
@@ -118,7 +118,7 @@ class Endpoint : private io::WordSink {
   // at the end of a loop turn): on a full lane it neither publishes nor
   // builds a Status, it returns false (counted as backpressure; a Park()
   // then asks the consumer for a room-again doorbell). `to` must exist.
-  bool TryQueue(ShardId to, const Envelope& e) {
+  bool TryQueue(ShardId to, Envelope e) {
     const uint32_t t = to.value();
     if (ABSL_PREDICT_TRUE(out_[t]->TryPush(e))) {
       if (!is_dirty_[t]) MarkDirty(t);
@@ -187,7 +187,7 @@ class Endpoint : private io::WordSink {
     is_dirty_[t] = 1;
     dirty_.push_back(t);
   }
-  absl::Status SendSlow(ShardId to, const Envelope& e);
+  absl::Status SendSlow(ShardId to, Envelope e);
   void NoteFull(uint32_t t);
   // Before sleeping: marks every outgoing lane that refused a Send and is
   // still full, so its consumer rings us when it frees room. True if one of

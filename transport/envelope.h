@@ -14,6 +14,11 @@ namespace ringactor::transport {
 // transport never interprets it; the layers above put a receiver and a
 // pointer to a message object in it (messages move as objects, never
 // serialized, inside a process). Thread-compatible.
+//
+// Pass it by value: it travels in two registers. Through a const& the
+// caller stored its two words separately and the callee reloaded them as one
+// 16-byte load, which store forwarding cannot serve (a profile of
+// //bench:actors tell put most of Shard::Send on that load).
 struct Envelope {
   uint64_t tag = 0;
   uint64_t value = 0;

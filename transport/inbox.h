@@ -39,7 +39,7 @@ class Inbox {
   uint32_t capacity() const { return static_cast<uint32_t>(mask_ + 1); }
 
   // Appends `e`; false when the inbox is full.
-  bool TryPush(const Envelope& e) {
+  bool TryPush(Envelope e) {
     uint64_t pos = tail_.load(std::memory_order_relaxed);
     for (;;) {
       Cell& cell = cells_[pos & mask_];

@@ -42,7 +42,7 @@ class Lane {
   // -- Producer side --------------------------------------------------------
 
   // Appends `e` without publishing it. False when the lane is full.
-  bool TryPush(const Envelope& e) {
+  bool TryPush(Envelope e) {
     if (IsFull()) return false;
     prod_.slots[prod_.tail & prod_.mask] = e;
     ++prod_.tail;

@@ -32,7 +32,7 @@ absl::Status Mesh::CheckShard(ShardId id) const {
   return absl::OkStatus();
 }
 
-absl::Status Mesh::Inject(ShardId to, const Envelope& e) {
+absl::Status Mesh::Inject(ShardId to, Envelope e) {
   absl::Status s = CheckShard(to);
   if (!s.ok()) return s;
   Endpoint& ep = endpoint(to);

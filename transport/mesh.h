@@ -48,7 +48,7 @@ class Mesh {
   // Enqueues `e` into shard `to`'s foreign inbox from any thread, waking the
   // shard if it sleeps. InvalidArgument for an unknown shard;
   // ResourceExhausted when the inbox is full (nothing was enqueued).
-  absl::Status Inject(ShardId to, const Envelope& e);
+  absl::Status Inject(ShardId to, Envelope e);
 
   // Mesh::Wake()
   //
