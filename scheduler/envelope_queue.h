@@ -33,7 +33,7 @@ class EnvelopeQueue {
 
   void push_back(transport::Envelope e) {
     if (size() == capacity_) Grow();
-    buf_[tail_ & mask()] = e;
+    transport::Store(buf_[tail_ & mask()], e);
     ++tail_;
   }
 

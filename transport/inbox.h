@@ -48,7 +48,7 @@ class Inbox {
       if (diff == 0) {
         if (tail_.compare_exchange_weak(pos, pos + 1,
                                         std::memory_order_relaxed)) {
-          cell.envelope = e;
+          Store(cell.envelope, e);
           // seq_cst: pairs with the consumer's `sleeping` flag (Endpoint).
           cell.seq.store(pos + 1, std::memory_order_seq_cst);
           return true;

@@ -44,7 +44,7 @@ class Lane {
   // Appends `e` without publishing it. False when the lane is full.
   bool TryPush(Envelope e) {
     if (IsFull()) return false;
-    prod_.slots[prod_.tail & prod_.mask] = e;
+    Store(prod_.slots[prod_.tail & prod_.mask], e);
     ++prod_.tail;
     return true;
   }
