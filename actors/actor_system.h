@@ -133,14 +133,24 @@ class [[nodiscard]] AskAwaiter final : public PendingAsk,
  public:
   using Result = AskResultOf<V>;
 
+  // `expired`: the deadline had passed when the Ask was made (a timeout of
+  // zero or less); it then fails at once, without sending. (An Ask awaited
+  // long after it was made is sent, and ends with DeadlineExceeded at its
+  // timer; its target drops it unrun. That spares every Ask a second clock
+  // read.)
   AskAwaiter(ActorSystem* system, uint32_t shard, MessageNode* node,
-             int64_t deadline_ns)
-      : system_(system), shard_(shard), node_(node), deadline_ns_(deadline_ns) {}
+             int64_t deadline_ns, bool expired)
+      : system_(system),
+        shard_(shard),
+        node_(node),
+        deadline_ns_(deadline_ns),
+        expired_(expired) {}
   AskAwaiter(AskAwaiter&& o) noexcept
       : system_(o.system_),
         shard_(o.shard_),
         node_(std::exchange(o.node_, nullptr)),
-        deadline_ns_(o.deadline_ns_) {}
+        deadline_ns_(o.deadline_ns_),
+        expired_(o.expired_) {}
   ~AskAwaiter() override {
     delete node_;
     if (registered_) runtime_->UnregisterAsk(to_);
@@ -172,6 +182,7 @@ class [[nodiscard]] AskAwaiter final : public PendingAsk,
   uint32_t shard_;
   MessageNode* node_;
   int64_t deadline_ns_;
+  bool expired_;
   ShardRuntime* runtime_ = nullptr;
   ReplyTo to_;
   uint16_t type_ = 0;
@@ -332,11 +343,14 @@ class ActorRef {
   template <typename Reply = void, typename M>
   auto Ask(M&& msg, absl::Duration timeout) const {
     return MakeAsk<Reply>(std::forward<M>(msg),
-                          scheduler::DeadlineAfter(timeout));
+                          scheduler::DeadlineAfter(timeout),
+                          timeout <= absl::ZeroDuration());
   }
   template <typename Reply = void, typename M>
   auto Ask(M&& msg, absl::Time deadline) const {
-    return MakeAsk<Reply>(std::forward<M>(msg), scheduler::DeadlineAt(deadline));
+    const absl::Duration left = deadline - absl::Now();
+    return MakeAsk<Reply>(std::forward<M>(msg), scheduler::DeadlineAfter(left),
+                          left <= absl::ZeroDuration());
   }
 
   // ActorRef::Stop()
@@ -364,7 +378,7 @@ class ActorRef {
                   "the actor type has no Handle(const M&) for this message");
   }
   template <typename Reply, typename M>
-  auto MakeAsk(M&& msg, int64_t deadline_ns) const {
+  auto MakeAsk(M&& msg, int64_t deadline_ns, bool expired) const {
     using T = std::decay_t<M>;
     CheckMessage<T>();
     using V = typename internal::HandlerTraits<A, T>::Value;
@@ -372,7 +386,7 @@ class ActorRef {
                   "Ask<Reply>: Reply is not what the handler returns");
     auto* node = new internal::TypedNode<A, T>(std::forward<M>(msg));
     Fill(*node);
-    return internal::AskAwaiter<V>(system_, shard_, node, deadline_ns);
+    return internal::AskAwaiter<V>(system_, shard_, node, deadline_ns, expired);
   }
   void Fill(internal::MessageNode& n) const {
     n.slot = slot_;
@@ -702,8 +716,7 @@ bool internal::AskAwaiter<V>::await_ready() {
         "threads use ActorSystem::SubmitTo"));
     return true;
   }
-  if (deadline_ns_ != scheduler::kNoDeadline &&
-      deadline_ns_ <= scheduler::MonoNanos()) {
+  if (expired_) {
     runtime_->CountAskTimeout(type_);
     result_.emplace(absl::DeadlineExceededError("Ask: deadline already passed"));
     return true;

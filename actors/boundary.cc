@@ -7,15 +7,11 @@
 #include <vector>
 
 #include "actors/internal/runtime.h"
+#include "scheduler/clock.h"
 
 namespace ringactor {
 namespace internal {
 namespace {
-
-std::chrono::steady_clock::time_point SteadyAt(int64_t mono_ns) {
-  // CLOCK_MONOTONIC is steady_clock on Linux.
-  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(mono_ns));
-}
 
 CallState* StateOf(const ReplyTo& to) {
   return reinterpret_cast<CallState*>(uint64_t{to.index} |
@@ -85,7 +81,7 @@ std::pair<ReplyNode*, absl::Status> CallState::Wait(int64_t deadline_ns) {
   std::unique_lock<std::mutex> lock(mu_);
   if (deadline_ns == scheduler::kNoDeadline) {
     cv_.wait(lock, [this] { return ended_; });
-  } else if (!cv_.wait_until(lock, SteadyAt(deadline_ns),
+  } else if (!cv_.wait_until(lock, scheduler::SteadyAt(deadline_ns),
                              [this] { return ended_; })) {
     core_->timed_out.fetch_add(1, std::memory_order_relaxed);
     Deliver(nullptr, absl::DeadlineExceededError(
@@ -140,7 +136,7 @@ absl::StatusOr<CallState*> BoundaryCore::Admit(bool wait, int64_t deadline_ns) {
     if (deadline_ns == scheduler::kNoDeadline) {
       room_.wait(lock);
     } else {
-      timed_out = room_.wait_until(lock, SteadyAt(deadline_ns)) ==
+      timed_out = room_.wait_until(lock, scheduler::SteadyAt(deadline_ns)) ==
                   std::cv_status::timeout;
     }
     --waiting_;

@@ -8,6 +8,7 @@
 
 #include <time.h>
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
 
@@ -32,6 +33,13 @@ inline int64_t DeadlineAfter(absl::Duration d) {
   const int64_t now = MonoNanos();
   const int64_t ns = absl::ToInt64Nanoseconds(d);
   return ns > kNoDeadline - now ? kNoDeadline : now + ns;
+}
+
+// The same instant on std::chrono::steady_clock, which is CLOCK_MONOTONIC
+// on Linux (kNoDeadline maps to time_point::max()).
+inline std::chrono::steady_clock::time_point SteadyAt(int64_t mono_ns) {
+  if (mono_ns == kNoDeadline) return std::chrono::steady_clock::time_point::max();
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(mono_ns));
 }
 
 // Converts a wall-clock deadline to the monotonic clock.

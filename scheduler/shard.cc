@@ -228,18 +228,16 @@ absl::Status Shard::Loop() {
       quiet = false;
       continue;
     }
-    const int64_t next = timers_.NextDeadline();
-    absl::Duration max_sleep = absl::InfiniteDuration();
-    if (next != kNoDeadline) {
-      max_sleep = absl::Nanoseconds(std::max<int64_t>(0, next - MonoNanos()));
-    }
+    // The next timer bounds the sleep; Park reads the clock itself, and
+    // only if it does not find work at once.
+    const auto next_timer = SteadyAt(timers_.NextDeadline());
     if (has_closures_.load(std::memory_order_acquire)) continue;
     if (!quiet) {
-      RETURN_IF_ERROR(endpoint_->Park(std::min(max_sleep, kQuietAfter)));
+      RETURN_IF_ERROR(endpoint_->Park(kQuietAfter, next_timer));
       quiet = true;  // if nothing came, the next turn tidies up, then parks
       continue;
     }
-    RETURN_IF_ERROR(endpoint_->Park(max_sleep));
+    RETURN_IF_ERROR(endpoint_->Park(absl::InfiniteDuration(), next_timer));
   }
   return absl::OkStatus();
 }

@@ -458,7 +458,8 @@ bool Endpoint::HasWork() const {
          ring_->HasPendingWork();
 }
 
-absl::Status Endpoint::Park(absl::Duration max_sleep) {
+absl::Status Endpoint::Park(absl::Duration max_sleep,
+                            std::chrono::steady_clock::time_point deadline) {
   absl::Status s = Flush();
   if (!s.ok()) return s;
   // A full outgoing lane is a reason to be woken: ask its consumer for a
@@ -467,11 +468,23 @@ absl::Status Endpoint::Park(absl::Duration max_sleep) {
   // consumer's wake request is seen by HasWork()).
   if (MarkFullLanesWaiting()) return absl::OkStatus();  // room appeared
   if (HasWork()) return absl::OkStatus();
-  const absl::Duration spin = std::min(idle_spin_, max_sleep);
-  if (spin > absl::ZeroDuration()) {
-    using Clock = std::chrono::steady_clock;
-    const Clock::time_point start = Clock::now();
-    const Clock::time_point until = start + absl::ToChronoNanoseconds(spin);
+  using Clock = std::chrono::steady_clock;
+  // The clock is read here, not by the caller: a Park that finds work at
+  // once (the common case under load) costs no clock read for its bound.
+  const Clock::time_point start = Clock::now();
+  Clock::duration left = Clock::duration::max();  // until the wake-up bound
+  if (deadline != Clock::time_point::max()) {
+    left = std::max(deadline - start, Clock::duration::zero());
+  }
+  if (max_sleep != absl::InfiniteDuration()) {
+    left = std::min<Clock::duration>(
+        left, absl::ToChronoNanoseconds(std::max(max_sleep, absl::ZeroDuration())));
+  }
+  const Clock::duration spin =
+      std::min<Clock::duration>(absl::ToChronoNanoseconds(idle_spin_), left);
+  Clock::time_point now = start;
+  if (spin > Clock::duration::zero()) {
+    const Clock::time_point until = start + spin;
     // Past the first kSpinBeforeYield the poll gives the CPU to any other
     // runnable thread between looks (see kSpinBeforeYield).
     const Clock::time_point polite = start + kSpinBeforeYield;
@@ -480,7 +493,7 @@ absl::Status Endpoint::Park(absl::Duration max_sleep) {
       if (HasWork()) return absl::OkStatus();
       CpuRelax();
       if ((i & 31) != 0) continue;
-      const Clock::time_point now = Clock::now();
+      now = Clock::now();
       if (now >= until) break;
       if (now >= polite) {
         sched_yield();
@@ -501,7 +514,12 @@ absl::Status Endpoint::Park(absl::Duration max_sleep) {
     return absl::OkStatus();
   }
   stats_.sleeps.Add(1);
-  s = ring_->SubmitAndWait(max_sleep - spin);
+  absl::Duration timeout = absl::InfiniteDuration();
+  if (left != Clock::duration::max()) {
+    timeout = absl::FromChrono(
+        std::max<Clock::duration>(left - (now - start), Clock::duration::zero()));
+  }
+  s = ring_->SubmitAndWait(timeout);
   sleeping_.store(false, std::memory_order_relaxed);
   return s;
 }

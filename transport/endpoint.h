@@ -166,9 +166,13 @@ class Endpoint : private io::WordSink {
   // Endpoint::Park()
   //
   // Flushes, then polls for work for up to `idle_spin`, then sleeps in the
-  // kernel until a doorbell, a CQE or `max_sleep` (absl::InfiniteDuration()
-  // for no limit). Returns when there may be work; the caller then Polls.
-  absl::Status Park(absl::Duration max_sleep = absl::InfiniteDuration());
+  // kernel until a doorbell, a CQE, `max_sleep` (absl::InfiniteDuration()
+  // for no limit) or `deadline` (steady_clock, i.e. CLOCK_MONOTONIC; max()
+  // for none), whichever comes first. Returns when there may be work; the
+  // caller then Polls.
+  absl::Status Park(absl::Duration max_sleep = absl::InfiniteDuration(),
+                    std::chrono::steady_clock::time_point deadline =
+                        std::chrono::steady_clock::time_point::max());
 
   // A snapshot of this shard's counters. Thread-safe.
   TransportStats Stats() const;

@@ -251,11 +251,20 @@ TEST(ActorSystemTest, AskPastItsDeadlineIsDeadlineExceeded) {
       });
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(sys->Stats().total.asks_timed_out, 1u);
-  // An already-passed deadline fails at once, without sending.
+  // An already-passed deadline, or a timeout of zero, fails at once,
+  // without sending: the target handles nothing and drops nothing.
+  const uint64_t handled = sys->Stats().total.handled;
   r = sys->RunOn(kShard0, [c = *c]() -> Task<absl::StatusOr<Total>> {
     co_return co_await c.Ask(Get(), absl::InfinitePast());
   });
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+  r = sys->RunOn(kShard0, [c = *c]() -> Task<absl::StatusOr<Total>> {
+    co_return co_await c.Ask(Get(), absl::ZeroDuration());
+  });
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(sys->Stats().total.asks_timed_out, 3u);
+  EXPECT_EQ(sys->Stats().total.handled, handled);
+  EXPECT_EQ(sys->Stats().total.dead_letters, 0u);
 }
 
 TEST(ActorSystemTest, AThrowingHandlerFailsTheAskAndTheActorRestartsFresh) {
