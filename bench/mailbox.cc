@@ -37,7 +37,9 @@ ABSL_FLAG(int, senders_per_shard, 2, "sender actors on each shard");
 ABSL_FLAG(int, backlog, 10'000, "ordinary messages ahead of the hot one");
 ABSL_FLAG(int, samples, 30, "hot_latency samples per condition");
 ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
-ABSL_FLAG(bool, pin, false, "pin ringactor's shards to CPUs 0 and 1");
+ABSL_FLAG(bool, pin, false,
+          "pin ringactor's shards to CPUs 0 and 1 in the hotspot runs "
+          "(hot_latency always pins)");
 
 namespace ringactor::bench {
 namespace {
@@ -139,10 +141,10 @@ class Sender : public Actor {
   Mode mode_;
 };
 
-std::unique_ptr<ActorSystem> NewSystem() {
+std::unique_ptr<ActorSystem> NewSystem(bool pin = absl::GetFlag(FLAGS_pin)) {
   ActorSystemOptions o;
   o.num_shards = kShards;
-  o.pin_threads = absl::GetFlag(FLAGS_pin);
+  o.pin_threads = pin;
   auto sys = ActorSystem::Create(o);
   if (!sys.ok()) std::exit(1);
   return *std::move(sys);
@@ -200,11 +202,14 @@ struct HotLatency {
 };
 
 // Ask round trip of a hot Alert, optionally behind `backlog` ordinary
-// messages. Each ordinary message costs the owner ~0.5 us, more than it
+// messages. The shards are always pinned here: both figures are ringactor's
+// own, and unpinned the kernel now and then put both shards on one CPU for a
+// whole round, which made the unloaded figure ~25 us and the ratio a
+// meaningless 0.2. Each ordinary message costs the owner ~0.5 us, more than it
 // costs to send, so the backlog really queues at the owner; the sender
 // yields every 1,024 sends (as a real one would) so it moves there.
 HotLatency MeasureHotLatency(int backlog, int samples) {
-  auto sys = NewSystem();
+  auto sys = NewSystem(/*pin=*/true);
   std::atomic<int> unused{1};
   scheduler::Notification never;
   auto owner = *sys->Spawn<Owner>(SpawnOptions{Pinned{ShardId(1)}},
