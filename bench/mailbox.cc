@@ -234,7 +234,8 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
         co_await Yield();
       }
       const int64_t queued =
-          backlog - (g_pings_handled.n.load(std::memory_order_relaxed) - before);
+          backlog -
+          (g_pings_handled.n.load(std::memory_order_relaxed) - before);
       Alert a;
       a.set_seq(i);
       const int64_t t0 = scheduler::MonoNanos();

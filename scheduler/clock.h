@@ -38,8 +38,9 @@ inline int64_t DeadlineAfter(absl::Duration d) {
 // The same instant on std::chrono::steady_clock, which is CLOCK_MONOTONIC
 // on Linux (kNoDeadline maps to time_point::max()).
 inline std::chrono::steady_clock::time_point SteadyAt(int64_t mono_ns) {
-  if (mono_ns == kNoDeadline) return std::chrono::steady_clock::time_point::max();
-  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(mono_ns));
+  using TimePoint = std::chrono::steady_clock::time_point;
+  if (mono_ns == kNoDeadline) return TimePoint::max();
+  return TimePoint(std::chrono::nanoseconds(mono_ns));
 }
 
 // Converts a wall-clock deadline to the monotonic clock.

@@ -478,7 +478,8 @@ absl::Status Endpoint::Park(absl::Duration max_sleep,
   }
   if (max_sleep != absl::InfiniteDuration()) {
     left = std::min<Clock::duration>(
-        left, absl::ToChronoNanoseconds(std::max(max_sleep, absl::ZeroDuration())));
+        left,
+        absl::ToChronoNanoseconds(std::max(max_sleep, absl::ZeroDuration())));
   }
   const Clock::duration spin =
       std::min<Clock::duration>(absl::ToChronoNanoseconds(idle_spin_), left);
@@ -516,8 +517,8 @@ absl::Status Endpoint::Park(absl::Duration max_sleep,
   stats_.sleeps.Add(1);
   absl::Duration timeout = absl::InfiniteDuration();
   if (left != Clock::duration::max()) {
-    timeout = absl::FromChrono(
-        std::max<Clock::duration>(left - (now - start), Clock::duration::zero()));
+    timeout = absl::FromChrono(std::max<Clock::duration>(
+        left - (now - start), Clock::duration::zero()));
   }
   s = ring_->SubmitAndWait(timeout);
   sleeping_.store(false, std::memory_order_relaxed);

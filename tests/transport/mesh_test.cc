@@ -481,7 +481,8 @@ TEST_F(ProducerAndSleeper, TheIdlePollYieldsTheCpuAndStillCatchesWork) {
   MeshOptions o;
   o.idle_spin = absl::Seconds(1);  // the whole test happens inside the window
   Start(o);
-  ASSERT_TRUE(WaitUntil([&] { return mesh_->Stats(ShardId(1)).idle_yields >= 3; }));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return mesh_->Stats(ShardId(1)).idle_yields >= 3; }));
   ASSERT_TRUE(producer().Send(ShardId(1), {0, 5}).ok());
   ASSERT_TRUE(producer().Flush().ok());
   ASSERT_TRUE(WaitUntil([&] { return receiver_.received.load() == 1; }));
