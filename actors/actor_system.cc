@@ -80,6 +80,12 @@ absl::Status ActorSystemOptions::Validate() const {
                "in [1, inbox_capacity] (calls alone must not overflow an "
                "inbox)");
   }
+  if (boundary_spin < absl::ZeroDuration() ||
+      boundary_spin > absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ActorSystemOptions.boundary_spin must be in [0, 1s], got ",
+                     absl::FormatDuration(boundary_spin)));
+  }
   if (mailbox_batch == 0 || mailbox_batch > (1u << 16)) {
     return bad("mailbox_batch", mailbox_batch, "in [1, 65536]");
   }
@@ -114,7 +120,8 @@ absl::StatusOr<std::unique_ptr<ActorSystem>> ActorSystem::Create(
 
   std::unique_ptr<ActorSystem> system(new ActorSystem(options));
   system->boundary_ = std::shared_ptr<Boundary>(
-      new Boundary(system.get(), options.boundary_capacity));
+      new Boundary(system.get(), options.boundary_capacity,
+                   options.boundary_spin));
   std::vector<scheduler::ShardHooks*> hooks;
   for (uint32_t i = 0; i < n; ++i) {
     system->runtimes_.push_back(

@@ -84,6 +84,13 @@ struct ActorSystemOptions {
   // Boundary calls in flight at once (all threads, all shards), [1,
   // inbox_capacity]: calls alone can never overflow a shard's inbox.
   uint32_t boundary_capacity = 1024;
+  // How long a blocking Boundary call polls for its reply (yielding the CPU
+  // between looks) before it sleeps, [0, 1 s]. The default, 0, blocks at
+  // once and is woken by the reply. Polling spares the caller a sleep and
+  // the shard a wake-up syscall per call (//bench:boundary with 50 us:
+  // ~2x the calls/s) at the price of the callers' CPU while they wait; opt
+  // in where callers have nothing better to do.
+  absl::Duration boundary_spin = absl::ZeroDuration();
 
   absl::Status Validate() const;
   // The shard set these options describe (validated by Validate()).

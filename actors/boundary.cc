@@ -2,6 +2,9 @@
 
 #include "actors/boundary.h"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -28,6 +31,7 @@ void CallState::PartDone() {
 
 void CallState::Deliver(ReplyNode* reply, absl::Status status) {
   ended_ = true;
+  ended_flag_.store(true, std::memory_order_release);
   PartDone();
   reply_ = reply;
   status_ = std::move(status);
@@ -50,10 +54,13 @@ void CallState::Complete(ReplyNode* reply) {
     return;
   }
   Deliver(reply, absl::OkStatus());
+  const bool sleeping = sleeping_;
   // The request still holds a reference (CompleteBoundaryCall), so the
-  // state outlives this notify even if the waiter returns at once.
+  // state outlives this notify even if the waiter returns at once. A waiter
+  // that is still polling sees ended_flag_ and needs no notify (it sets
+  // sleeping_ under mu_ and checks ended_ before it blocks).
   lock.unlock();
-  cv_.notify_all();
+  if (sleeping) cv_.notify_all();
 }
 
 bool CallState::Fail(absl::Status status) {
@@ -78,7 +85,20 @@ bool CallState::Fail(absl::Status status) {
 }
 
 std::pair<ReplyNode*, absl::Status> CallState::Wait(int64_t deadline_ns) {
+  // Poll first (see Boundary): each look that finds nothing yields the CPU,
+  // so the shard that owes the reply runs if it shares this CPU.
+  if (const int64_t spin = core_->spin_ns(); spin > 0) {
+    const int64_t until = std::min(deadline_ns, scheduler::MonoNanos() + spin);
+    while (!ended_flag_.load(std::memory_order_acquire) &&
+           scheduler::MonoNanos() < until) {
+      sched_yield();
+    }
+  }
   std::unique_lock<std::mutex> lock(mu_);
+  if (!ended_) {
+    core_->caller_sleeps.fetch_add(1, std::memory_order_relaxed);
+    sleeping_ = true;
+  }
   if (deadline_ns == scheduler::kNoDeadline) {
     cv_.wait(lock, [this] { return ended_; });
   } else if (!cv_.wait_until(lock, scheduler::SteadyAt(deadline_ns),
@@ -322,6 +342,7 @@ BoundaryStats Boundary::Stats() const {
   s.cancelled = core_->cancelled.load(std::memory_order_relaxed);
   s.late_replies = core_->late_replies.load(std::memory_order_relaxed);
   s.in_flight = core_->in_flight();
+  s.caller_sleeps = core_->caller_sleeps.load(std::memory_order_relaxed);
   return s;
 }
 

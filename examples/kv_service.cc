@@ -41,6 +41,9 @@ ABSL_FLAG(int, read_percent, 90, "share of gets in the mix, [0, 100]");
 ABSL_FLAG(double, duration, 10.0, "how long to run, in seconds");
 ABSL_FLAG(int, partitions, 64, "KV actors");
 ABSL_FLAG(int, value_bytes, 32, "bytes per value");
+ABSL_FLAG(int, boundary_spin_us, 0,
+          "how long a request thread polls for its reply before it sleeps "
+          "(ActorSystemOptions::boundary_spin; 0: block at once)");
 
 namespace ringactor::kv {
 namespace {
@@ -88,7 +91,10 @@ int Main() {
     std::fprintf(stderr, "bad flags\n");
     return 2;
   }
-  auto system = ActorSystem::Create();  // one shard per CPU
+  ActorSystemOptions options;  // one shard per CPU
+  options.boundary_spin =
+      absl::Microseconds(absl::GetFlag(FLAGS_boundary_spin_us));
+  auto system = ActorSystem::Create(options);
   if (!system.ok()) {
     std::fprintf(stderr, "%s\n", system.status().ToString().c_str());
     return 1;

@@ -356,6 +356,7 @@ size_t Endpoint::DrainInbox(Receiver& r, size_t budget) {
     inbox_.Drain(std::min(kBatch, budget - total),
                  [&](const Envelope& e) { batch[k++] = e; });
     if (k == 0) break;
+    inbox_recent_ = true;
     r.OnEnvelopes(kForeignShard, batch, k);
     total += k;
   }
@@ -487,8 +488,13 @@ absl::Status Endpoint::Park(absl::Duration max_sleep,
   if (spin > Clock::duration::zero()) {
     const Clock::time_point until = start + spin;
     // Past the first kSpinBeforeYield the poll gives the CPU to any other
-    // runnable thread between looks (see kSpinBeforeYield).
-    const Clock::time_point polite = start + kSpinBeforeYield;
+    // runnable thread between looks (see kSpinBeforeYield); at once when
+    // the inbox had work since the last park: threads outside the system
+    // are then in play, and a caller waiting for its reply (polling, see
+    // Boundary) needs this CPU more than the poll does.
+    const Clock::time_point polite =
+        inbox_recent_ ? start : start + kSpinBeforeYield;
+    inbox_recent_ = false;
     Clock::time_point last_enter = start;
     for (uint32_t i = 1;; ++i) {
       if (HasWork()) return absl::OkStatus();

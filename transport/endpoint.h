@@ -240,6 +240,7 @@ class Endpoint : private io::WordSink {
   Receiver* receiver_ = nullptr;  // set during Poll
   uint32_t next_source_ = 0;
   bool lanes_skipped_ = false;  // the last Poll left the lanes for urgent work
+  bool inbox_recent_ = false;   // the inbox had work since the last Park
   int fail_doorbells_for_test_ = 0;
   // Entering the kernel now and then while busy or spinning, so direct
   // words (deferred task work) are not held back; see Ring::RunDeferredWork.

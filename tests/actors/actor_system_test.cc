@@ -120,7 +120,7 @@ TEST(ActorSystemOptionsTest, RejectsBadValuesWithAMessage) {
     ActorSystemOptions options;
     const char* field;
   };
-  std::vector<Case> cases(6);
+  std::vector<Case> cases(7);
   cases[0].options.num_shards = 0;
   cases[0].field = "num_shards";
   cases[1].options.num_shards = 1000;
@@ -133,6 +133,8 @@ TEST(ActorSystemOptionsTest, RejectsBadValuesWithAMessage) {
   cases[4].field = "inbox_capacity";
   cases[5].options.idle_spin = absl::Hours(1);
   cases[5].field = "idle_spin";
+  cases[6].options.boundary_spin = absl::Seconds(2);
+  cases[6].field = "boundary_spin";
   for (const Case& c : cases) {
     auto sys = ActorSystem::Create(c.options);
     ASSERT_FALSE(sys.ok()) << c.field;

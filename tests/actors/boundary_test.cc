@@ -78,6 +78,7 @@ class BoundaryTest : public ::testing::Test {
     ActorSystemOptions o;
     o.num_shards = 2;
     o.boundary_capacity = 5;
+    Configure(o);
     auto sys = ActorSystem::Create(o);
     ASSERT_TRUE(sys.ok()) << sys.status();
     sys_ = *std::move(sys);
@@ -87,10 +88,21 @@ class BoundaryTest : public ::testing::Test {
     svc_ = *svc;
   }
 
+  virtual void Configure(ActorSystemOptions&) {}
+
   std::unique_ptr<ActorSystem> sys_;
   std::shared_ptr<Boundary> boundary_;
   ActorRef<Service> svc_;
 };
+
+// Callers that poll for their replies for up to a second.
+class BoundarySpinTest : public BoundaryTest {
+ protected:
+  void Configure(ActorSystemOptions& o) override {
+    o.boundary_spin = absl::Seconds(1);
+  }
+};
+
 
 Add MakeAdd(int64_t d) {
   Add a;
@@ -346,6 +358,33 @@ TEST_F(BoundaryTest, RandomAndMutatedBytesNeverCrash) {
   EXPECT_GT(invalid, 1000);
   EXPECT_EQ(other, 0);
 }
+
+// A reply that comes within boundary_spin finds its caller polling: no
+// caller sleeps (nor, then, any wake-up by the shard).
+TEST_F(BoundarySpinTest, RepliesWithinTheSpinNeverPutTheCallerToSleep) {
+  for (int i = 1; i <= 200; ++i) {
+    ASSERT_TRUE(boundary_->Tell(svc_, MakeAdd(1)).ok());
+    absl::StatusOr<Total> t = boundary_->Call(svc_, Get(), kHangGuard);
+    ASSERT_TRUE(t.ok()) << t.status();
+    ASSERT_EQ(t->value(), i);
+  }
+  EXPECT_EQ(boundary_->Stats().caller_sleeps, 0u);
+}
+
+// The poll ends at the call's deadline: a call that cannot be answered in
+// time still ends in DeadlineExceeded, after one sleep (the deadline's
+// wait), and is not run.
+TEST_F(BoundarySpinTest, ThePollStopsAtTheDeadline) {
+  CallHandle<Total> busy = boundary_->CallAsync(svc_, Snooze(), kHangGuard);
+  absl::StatusOr<Total> late =
+      boundary_->Call(svc_, Get(), absl::Milliseconds(30));
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(boundary_->Stats().caller_sleeps, 1u);
+  gate_open = true;
+  ASSERT_TRUE(busy.Wait().ok());
+  EXPECT_EQ(gets_handled.load(), 0);
+}
+
 
 }  // namespace
 }  // namespace ringactor
