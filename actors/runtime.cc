@@ -3,6 +3,7 @@
 // Mailboxes, dispatch, supervision and Ask bookkeeping on one shard.
 
 #include "actors/internal/runtime.h"
+#include "scheduler/intrusive_fifo.h"
 
 #include <cxxabi.h>
 
@@ -26,22 +27,13 @@ constinit thread_local ShardRuntime* ShardRuntime::current_ = nullptr;
 
 namespace {
 
-// An actor's mailbox and hot queue are intrusive FIFO lists (head, tail).
+// An actor's mailbox and hot queue are intrusive FIFOs (head, tail) linked
+// through MessageNode::next.
 void PushBack(MessageNode*& head, MessageNode*& tail, MessageNode* node) {
-  node->next = nullptr;
-  if (tail == nullptr) {
-    head = node;
-  } else {
-    tail->next = node;
-  }
-  tail = node;
+  scheduler::FifoPush<&MessageNode::next>(head, tail, node);
 }
-
 MessageNode* PopFront(MessageNode*& head, MessageNode*& tail) {
-  MessageNode* node = head;
-  head = node->next;
-  if (head == nullptr) tail = nullptr;
-  return node;
+  return scheduler::FifoPop<&MessageNode::next>(head, tail);
 }
 
 }  // namespace

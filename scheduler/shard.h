@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include <mutex>  // std::mutex: visible to TSan (abseil is not instrumented)
 #include "scheduler/envelope_queue.h"
+#include "scheduler/intrusive_fifo.h"
 #include "scheduler/notification.h"
 #include "io/ring.h"
 #include "scheduler/task.h"
@@ -54,22 +55,13 @@ class Runnable {
 class RunQueue {
  public:
   void Push(Runnable* r) {
-    r->next_run_ = nullptr;
-    if (tail_ == nullptr) {
-      head_ = r;
-    } else {
-      tail_->next_run_ = r;
-    }
-    tail_ = r;
+    FifoPush<&Runnable::next_run_>(head_, tail_, r);
     ++size_;
   }
   Runnable* Pop() {
-    Runnable* r = head_;
-    if (r == nullptr) return nullptr;
-    head_ = r->next_run_;
-    if (head_ == nullptr) tail_ = nullptr;
+    if (head_ == nullptr) return nullptr;
     --size_;
-    return r;
+    return FifoPop<&Runnable::next_run_>(head_, tail_);
   }
   bool empty() const { return head_ == nullptr; }
   size_t size() const { return size_; }
