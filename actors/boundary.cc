@@ -142,49 +142,82 @@ void CallState::Unref() {
 
 // -- BoundaryCore --------------------------------------------------------------
 
+bool BoundaryCore::TryTake() {
+  uint32_t cur = in_flight_.load(std::memory_order_relaxed);
+  while (cur < capacity_) {
+    if (in_flight_.compare_exchange_weak(cur, cur + 1,
+                                         std::memory_order_seq_cst,
+                                         std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<CallState*> BoundaryCore::Admit(bool wait, int64_t deadline_ns) {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (in_flight_ >= capacity_ && !closed_.load(std::memory_order_relaxed)) {
+  bool have = TryTake();
+  while (!have) {
+    if (closed_.load(std::memory_order_acquire)) break;
     if (!wait) {
       rejected.fetch_add(1, std::memory_order_relaxed);
       return absl::ResourceExhaustedError(absl::StrCat(
           "the boundary has ", capacity_,
           " calls in flight (boundary_capacity); retry later"));
     }
-    ++waiting_;
     bool timed_out = false;
-    if (deadline_ns == scheduler::kNoDeadline) {
-      room_.wait(lock);
-    } else {
-      timed_out = room_.wait_until(lock, scheduler::SteadyAt(deadline_ns)) ==
-                  std::cv_status::timeout;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      waiting_.fetch_add(1, std::memory_order_seq_cst);
+      // Re-checked after announcing the wait, under mu_: a FreeCapacity
+      // from here on sees waiting_ and notifies under mu_, i.e. after we
+      // sleep; Close notifies under mu_ too.
+      if (in_flight_.load(std::memory_order_seq_cst) >= capacity_ &&
+          !closed_.load(std::memory_order_relaxed)) {
+        if (deadline_ns == scheduler::kNoDeadline) {
+          room_.wait(lock);
+        } else {
+          timed_out =
+              room_.wait_until(lock, scheduler::SteadyAt(deadline_ns)) ==
+              std::cv_status::timeout;
+        }
+      }
+      waiting_.fetch_sub(1, std::memory_order_relaxed);
     }
-    --waiting_;
-    if (timed_out && in_flight_ >= capacity_) {
+    have = TryTake();
+    if (!have && timed_out && !closed_.load(std::memory_order_acquire)) {
       rejected.fetch_add(1, std::memory_order_relaxed);
       return absl::DeadlineExceededError(
           "Boundary call: no capacity before the deadline");
     }
   }
-  if (closed_.load(std::memory_order_relaxed)) {
+  if (closed_.load(std::memory_order_acquire)) {
+    if (have) FreeCapacity();
     return absl::UnavailableError("the actor system is shutting down");
   }
-  ++in_flight_;
   calls.fetch_add(1, std::memory_order_relaxed);
   auto* st = new CallState(shared_from_this());
-  st->next = live_;
-  if (live_ != nullptr) live_->prev = st;
-  live_ = st;
+  // A stripe per calling thread (round robin): concurrent callers link and
+  // unlink their calls under different locks, on different cache lines.
+  static std::atomic<uint32_t> next_stripe{0};
+  thread_local const uint32_t my_stripe =
+      next_stripe.fetch_add(1, std::memory_order_relaxed) % kStripes;
+  st->stripe = my_stripe;
+  Stripe& stripe = stripes_[my_stripe];
+  std::lock_guard<std::mutex> lock(stripe.mu);
+  st->next = stripe.live;
+  if (stripe.live != nullptr) stripe.live->prev = st;
+  stripe.live = st;
   return st;
 }
 
 void BoundaryCore::Release(CallState* st) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    Stripe& stripe = stripes_[st->stripe];
+    std::lock_guard<std::mutex> lock(stripe.mu);
     if (st->prev != nullptr) {
       st->prev->next = st->next;
     } else {
-      live_ = st->next;
+      stripe.live = st->next;
     }
     if (st->next != nullptr) st->next->prev = st->prev;
   }
@@ -192,14 +225,16 @@ void BoundaryCore::Release(CallState* st) {
 }
 
 void BoundaryCore::FreeCapacity() {
-  std::lock_guard<std::mutex> lock(mu_);
-  --in_flight_;
-  if (waiting_ > 0) room_.notify_one();
+  in_flight_.fetch_sub(1, std::memory_order_seq_cst);
+  if (waiting_.load(std::memory_order_seq_cst) > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    room_.notify_one();
+  }
 }
 
 void BoundaryCore::OnRequestDone(CallState* st) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(stripes_[st->stripe].mu);
     st->request_ref = false;
   }
   st->PartDone();
@@ -214,11 +249,11 @@ void BoundaryCore::Close() {
 
 void BoundaryCore::FailAll(const absl::Status& status) {
   std::vector<CallState*> pending, requests;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (CallState* st = live_; st != nullptr; st = st->next) {
+  for (Stripe& stripe : stripes_) {
+    std::lock_guard<std::mutex> lock(stripe.mu);
+    for (CallState* st = stripe.live; st != nullptr; st = st->next) {
       // Keep it alive while we work outside the lock; skip one whose last
-      // reference is gone (it waits for mu_ in Release).
+      // reference is gone (it waits for the stripe's mutex in Release).
       if (!st->TryRef()) continue;
       pending.push_back(st);
       if (st->request_ref) {
@@ -235,11 +270,6 @@ void BoundaryCore::FailAll(const absl::Status& status) {
     st->Unref();
   }
   for (CallState* st : pending) st->Unref();
-}
-
-uint64_t BoundaryCore::in_flight() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return in_flight_;
 }
 
 void CompleteBoundaryCall(const ReplyTo& to, ReplyNode* reply) {

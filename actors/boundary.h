@@ -91,9 +91,11 @@ class CallState {
   // caller and its request is done (answered or dropped): two parts.
   void PartDone();
 
-  // Intrusive list of live calls in the BoundaryCore (under its mutex).
+  // Intrusive list of live calls in one of the BoundaryCore's stripes
+  // (under that stripe's mutex).
   CallState* prev = nullptr;
   CallState* next = nullptr;
+  uint32_t stripe = 0;
   bool request_ref = false;  // the request's ref is still held
 
  private:
@@ -136,19 +138,35 @@ class BoundaryCore : public std::enable_shared_from_this<BoundaryCore> {
 
   std::atomic<uint64_t> calls{0}, rejected{0}, timed_out{0}, cancelled{0},
       late_replies{0}, caller_sleeps{0};
-  uint64_t in_flight() const;
+  uint64_t in_flight() const {
+    return in_flight_.load(std::memory_order_relaxed);
+  }
   // How long a blocking wait polls for its reply before it sleeps.
   int64_t spin_ns() const { return spin_ns_; }
 
  private:
+  // Takes a unit of capacity if there is one (exact: a CAS loop).
+  bool TryTake();
+
   const uint32_t capacity_;
   const int64_t spin_ns_;
   std::atomic<bool> closed_{false};
-  mutable std::mutex mu_;
+  // Calls in flight. A call takes and frees its unit without a lock; the
+  // mutex and room_ are only for callers that wait for room (Admit with
+  // `wait` when full), counted in waiting_ (seq_cst with in_flight_: a
+  // freer either sees the waiter or the waiter sees the room).
+  alignas(64) std::atomic<uint32_t> in_flight_{0};
+  std::atomic<uint32_t> waiting_{0};
+  std::mutex mu_;
   std::condition_variable room_;
-  uint32_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  uint32_t waiting_ ABSL_GUARDED_BY(mu_) = 0;
-  CallState* live_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // Live calls (for FailAll), in stripes chosen by the calling thread, so
+  // that threads calling at once do not share a lock or a cache line.
+  static constexpr uint32_t kStripes = 16;
+  struct alignas(64) Stripe {
+    std::mutex mu;
+    CallState* live ABSL_GUARDED_BY(mu) = nullptr;
+  };
+  Stripe stripes_[kStripes];
 };
 
 // Completes a Boundary call from a shard (ReplyTo::kBoundary).

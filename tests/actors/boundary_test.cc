@@ -219,10 +219,29 @@ TEST_F(BoundaryTest, CancelResolvesTheCallerAndReachesTheHandler) {
   EXPECT_TRUE(WaitUntil([&] { return boundary_->Stats().in_flight == 0; }));
 }
 
+TEST_F(BoundaryTest, ACallWaitingForRoomFailsAtItsDeadline) {
+  std::vector<CallHandle<Total>> hold;
+  for (int i = 0; i < 5; ++i) {
+    hold.push_back(boundary_->CallAsync(svc_, Snooze(), kHangGuard));
+  }
+  ASSERT_EQ(boundary_->Stats().in_flight, 5u);
+  // The gate stays shut, so no room frees: the wait ends at the deadline.
+  absl::Status s =
+      boundary_->Call(svc_, Get(), absl::Milliseconds(20)).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(s.message(), HasSubstr("no capacity"));
+  EXPECT_EQ(boundary_->Stats().rejected, 1u);
+  EXPECT_EQ(gets_handled.load(), 0);
+  gate_open = true;
+  for (auto& h : hold) EXPECT_TRUE(h.Wait().ok());
+  ASSERT_TRUE(WaitUntil([&] { return boundary_->Stats().in_flight == 0; }));
+}
+
 TEST_F(BoundaryTest, ShutdownResolvesEveryPendingCall) {
   std::vector<std::thread> callers;
   std::atomic<int> unavailable{0}, other{0};
-  for (int i = 0; i < 5; ++i) {
+  // 5 fill the capacity; 2 more wait for room (or find the system closed).
+  for (int i = 0; i < 7; ++i) {
     callers.emplace_back([&] {
       absl::Status s = boundary_->Call(svc_, Snooze(), kHangGuard * 4).status();
       (absl::IsUnavailable(s) ? unavailable : other).fetch_add(1);
@@ -232,7 +251,7 @@ TEST_F(BoundaryTest, ShutdownResolvesEveryPendingCall) {
   ASSERT_TRUE(WaitUntil([&] { return boundary_->Stats().in_flight == 5; }));
   ASSERT_TRUE(sys_->Shutdown().ok());
   for (auto& t : callers) t.join();
-  EXPECT_EQ(unavailable.load(), 5);
+  EXPECT_EQ(unavailable.load(), 7);
   EXPECT_EQ(other.load(), 0);
   EXPECT_EQ(boundary_->Call(svc_, Get(), kHangGuard).status().code(),
             absl::StatusCode::kUnavailable);
