@@ -10,6 +10,10 @@
 //                  reported)
 //   mutex_condvar  a request queue (mutex + condition variable) served by 2
 //                  threads; each caller waits on its own condition variable
+//   futex_limit    the physical limit of a blocking call here: a futex word
+//                  per caller and per server thread (2 servers), nothing
+//                  else; callers never poll, servers idle like ringactor's
+//                  shards (--idle_spin_us) (bench/peers/futex_limit.h)
 //
 // Metrics: calls_per_s, p50_ns, p99_ns (per-call latency as the caller saw
 // it).
@@ -18,6 +22,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -33,6 +38,7 @@
 #include "bench/bench_messages.pb.h"
 #include "bench/bench_util.h"
 #include "bench/peers/caf_actors.h"
+#include "bench/peers/futex_limit.h"
 
 ABSL_FLAG(bool, smoke, false, "tiny run: proves the benchmark works");
 ABSL_FLAG(int, threads, 4, "foreign calling threads");
@@ -41,6 +47,9 @@ ABSL_FLAG(int, idle_spin_us, 50, "ringactor's idle_spin");
 ABSL_FLAG(int, boundary_spin_us, 50,
           "boundary_spin of the ringactor_spin row (ringactor uses the "
           "default, 0: callers block at once)");
+ABSL_FLAG(int64_t, futex_service_ns, 0,
+          "busy work per request in the futex_limit peer (0: an empty "
+          "handler, the raw limit)");
 ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
 
 namespace ringactor::bench {
@@ -143,6 +152,21 @@ CallStats MutexCalls(int threads, int64_t per_thread) {
   });
 }
 
+CallStats FutexCalls(int threads, int64_t per_thread) {
+  FutexServer server(/*servers=*/2, threads,
+                     int64_t{absl::GetFlag(FLAGS_idle_spin_us)} * 1000,
+                     absl::GetFlag(FLAGS_futex_service_ns));
+  return RunClosedLoop(threads, per_thread, [&](int t) {
+    return [&, t](int64_t i) {
+      const uint64_t reply = server.Call(t, static_cast<uint64_t>(i));
+      if (reply != static_cast<uint64_t>(i) + 1) {
+        std::fprintf(stderr, "futex_limit: wrong reply\n");
+        std::exit(1);
+      }
+    };
+  });
+}
+
 int Main() {
   const bool smoke = absl::GetFlag(FLAGS_smoke);
   const int threads = absl::GetFlag(FLAGS_threads);
@@ -161,7 +185,7 @@ int Main() {
     CallStats Median() const {
       return {bench::Median(rate), bench::Median(p50), bench::Median(p99)};
     }
-  } ra, rs, caf, mx;
+  } ra, rs, caf, mx, fx;
   const absl::Duration spin =
       absl::Microseconds(absl::GetFlag(FLAGS_boundary_spin_us));
   for (int r = 0; r < rounds; ++r) {
@@ -174,9 +198,10 @@ int Main() {
     }
     caf.Add(best);
     mx.Add(MutexCalls(threads, calls));
+    fx.Add(FutexCalls(threads, calls));
   }
   const CallStats r = ra.Median(), rsp = rs.Median(), c = caf.Median(),
-                  m = mx.Median();
+                  m = mx.Median(), f = fx.Median();
   Table table({"impl", "calls/s", "p50", "p99", "calls/s vs caf"});
   auto row = [&](const char* name, const CallStats& s) {
     table.AddRow({name, Human(s.calls_per_s), absl::StrFormat("%.1f us", s.p50_ns / 1e3),
@@ -187,6 +212,7 @@ int Main() {
   row("ringactor_spin", rsp);
   row("caf", c);
   row("mutex_condvar", m);
+  row("futex_limit", f);
   table.Print();
   std::printf("\nringactor_spin: boundary_spin=%s (callers poll for their "
               "reply, yielding the CPU, before they block)\n",
@@ -195,9 +221,15 @@ int Main() {
               "below CAF p50: %.1f us (spin %.1f us) vs %.1f us\n\n",
               r.calls_per_s / c.calls_per_s, rsp.calls_per_s / c.calls_per_s,
               r.p99_ns / 1e3, rsp.p99_ns / 1e3, c.p50_ns / 1e3);
+  std::printf("blocking callers: ringactor reaches %.0f%% of futex_limit "
+              "(%ld ns of work per request), which itself is %.2fx CAF\n\n",
+              100 * r.calls_per_s / f.calls_per_s,
+              static_cast<long>(absl::GetFlag(FLAGS_futex_service_ns)),
+              f.calls_per_s / c.calls_per_s);
   for (auto [name, s] : {std::pair<const char*, CallStats>{"ringactor", r},
                          {"ringactor_spin", rsp},
-                         {"caf", c}, {"mutex_condvar", m}}) {
+                         {"caf", c}, {"mutex_condvar", m},
+                         {"futex_limit", f}}) {
     PrintBenchLine("boundary_call", name, "calls_per_s", s.calls_per_s);
     PrintBenchLine("boundary_call", name, "p50_ns", s.p50_ns);
     PrintBenchLine("boundary_call", name, "p99_ns", s.p99_ns);
