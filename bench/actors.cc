@@ -148,11 +148,13 @@ class Sender : public Actor {
     for (int64_t i = 0; i < r.count(); ++i) {
       m.set_value(i);
       absl::Status s = to_.Tell(m);
-      while (absl::IsResourceExhausted(s)) {  // lane and backlog full
-        co_await Yield();
-        s = to_.Tell(m);
+      if (!s.ok()) {  // inline; the library is called only on failure
+        while (absl::IsResourceExhausted(s)) {  // lane and backlog full
+          co_await Yield();
+          s = to_.Tell(m);
+        }
+        if (!s.ok()) co_return s;
       }
-      if (!s.ok()) co_return s;
       // A bulk sender ends its loop turn now and then (docs/actors.md), so
       // the shard drains what comes back and moves its backlog.
       if ((i & 1023) == 1023) co_await Yield();

@@ -123,9 +123,11 @@ class Sender : public Actor {
           break;
         case Mode::kTell:
           s = o.Tell(small);
-          while (absl::IsResourceExhausted(s)) {
-            co_await Yield();
-            s = o.Tell(small);
+          if (!s.ok()) {  // classify only failures (docs/actors.md)
+            while (absl::IsResourceExhausted(s)) {
+              co_await Yield();
+              s = o.Tell(small);
+            }
           }
           break;
       }
