@@ -214,10 +214,19 @@ absl::Status ActorSystem::Deliver(uint32_t shard, internal::MessageNode* node,
     return absl::OkStatus();
   }
   if (on_shard) {
+    const bool request = tag != internal::kStopTag;
+    if (request && cur->AtAwayCap(shard)) {
+      delete node;
+      return absl::ResourceExhaustedError(absl::StrCat(
+          cur->away(shard), " messages from this shard to shard ", shard,
+          " are not yet handled and sent home (lane_capacity + "
+          "backlog_capacity); retry after the target drains (e.g. co_await "
+          "Yield())"));
+    }
     s = cur->shard().Send(ShardId(shard), e,
-                          tag == internal::kStopTag
-                              ? scheduler::SendPriority::kReply
-                              : scheduler::SendPriority::kRequest);
+                          request ? scheduler::SendPriority::kRequest
+                                  : scheduler::SendPriority::kReply);
+    if (s.ok()) cur->NoteAway(shard);
   } else {
     // Pairs with Shutdown(): either we see closed_, or it sees us and waits
     // until the envelope is in the inbox (where the final drain frees it).

@@ -71,7 +71,10 @@ struct ActorSystemOptions {
   absl::Duration idle_spin = absl::Microseconds(50);
   // Requests that may wait on a shard for a full lane to a target shard
   // before Tell/Ask answer ResourceExhausted, [0, 1 << 24]. Replies never
-  // wait for this (they are never refused).
+  // wait for this (they are never refused). Also bounds how far a shard may
+  // run ahead of a target shard: Tell/Ask answer ResourceExhausted while
+  // lane_capacity + backlog_capacity of its messages are not yet handled
+  // there and sent home (docs/actors.md, "Flow control").
   uint32_t backlog_capacity = 65536;
   // Messages a same-shard sender may queue in one actor's mailbox before
   // Tell answers ResourceExhausted, [1, 1 << 30].

@@ -177,6 +177,9 @@ ShardRuntime::ShardRuntime(ActorSystem& system, uint32_t shard)
 void ShardRuntime::OnShardStart() {
   current_ = this;
   shard_ptr_ = scheduler::Shard::Current();
+  away_.assign(system_.num_shards(), 0);
+  away_cap_ = uint64_t{system_.options().lane_capacity} +
+              system_.options().backlog_capacity;
 }
 
 void ShardRuntime::Schedule(Actor* a) {
@@ -496,11 +499,14 @@ void ShardRuntime::Reply(const ReplyTo& to, ReplyNode* reply) {
                          {kReplyTag, reinterpret_cast<uint64_t>(reply)})
                  .ok()) {
     // The reply to a hot request is hot too: the caller's inbox.
-  } else if (!shard_ptr_
-                  ->Send(transport::ShardId(to.shard),
-                         {kReplyTag, reinterpret_cast<uint64_t>(reply)},
-                         scheduler::SendPriority::kReply)
-                  .ok()) {
+    NoteAway(to.shard);
+  } else if (shard_ptr_
+                 ->Send(transport::ShardId(to.shard),
+                        {kReplyTag, reinterpret_cast<uint64_t>(reply)},
+                        scheduler::SendPriority::kReply)
+                 .ok()) {
+    NoteAway(to.shard);  // counted, never refused
+  } else {
     delete reply;  // only for an unknown shard, which cannot happen
   }
 }
@@ -584,6 +590,7 @@ void ShardRuntime::OnEnvelopes(transport::ShardId from,
       // Freed later, off the critical path (AfterFlush): the node's cache
       // lines are on the other core now, so not even touched here.
       to_free_.push_back(reinterpret_cast<Traveler*>(e[i].value));
+      if (away_[from.value()] > 0) --away_[from.value()];
     } else if (e[i].tag == kReplyTag) {
       auto* reply = reinterpret_cast<ReplyNode*>(e[i].value);
       if (reply->hot) NoteUrgent();

@@ -258,6 +258,18 @@ class alignas(transport::kCacheLine) ShardRuntime final
   // Destroys `t` here, or batches it back to its origin shard (Traveler).
   void Free(Traveler* t);
 
+  // -- Flow control between shards ----------------------------------------
+  // Travelers made here that are at, or on their way to, shard `to`: counted
+  // when sent (NoteAway), uncounted when they come home (kReturnTag). A
+  // request to `to` is refused while away(to) reaches the cap
+  // (lane_capacity + backlog_capacity): a sender may not run further ahead
+  // of what the target has handled and sent home than that, whatever the
+  // lane and backlog hold, so neither the target's mailboxes nor the
+  // returns waiting to come home grow without bound.
+  void NoteAway(uint32_t to) { ++away_[to]; }
+  bool AtAwayCap(uint32_t to) const { return away_[to] >= away_cap_; }
+  uint64_t away(uint32_t to) const { return away_[to]; }
+
   // -- ShardHooks ----------------------------------------------------------
   void OnEnvelopes(transport::ShardId from, const transport::Envelope* e,
                    size_t n) override;
@@ -314,6 +326,9 @@ class alignas(transport::kCacheLine) ShardRuntime final
   // ahead: their cache lines were last written on the shard that handled
   // them, so a plain walk would pay one cross-core miss after another.
   void FreeReturned(size_t n);
+
+  std::vector<uint64_t> away_;
+  uint64_t away_cap_ = 0;
 
   // Returned Travelers (kReturnTag) waiting to be destroyed: a little per
   // busy turn, all of them when the shard idles.

@@ -637,6 +637,80 @@ TEST(BackpressureTest, RepliesAreNeverRefusedBehindAFullLane) {
   EXPECT_EQ(total->value(), accepted);
 }
 
+// A sender runs at most lane_capacity + backlog_capacity messages ahead of
+// what the target shard has handled and sent home, even when the target
+// takes every message off the lane at once (into the mailbox of an actor
+// that is busy): remote senders cannot grow a mailbox, or the returns on
+// their way home, without bound.
+std::atomic<bool> holder_open{false};
+
+class Holder : public Actor {
+ public:
+  // Holds the mailbox (a suspended handler, non-reentrant) until opened.
+  Task<void> Handle(const Snooze&) {
+    while (!holder_open.load()) co_await Sleep(absl::Microseconds(200));
+  }
+  void Handle(const Add& m) { total_ += m.delta(); }
+  Total Handle(const Get&) {
+    Total t;
+    t.set_value(total_);
+    return t;
+  }
+
+ private:
+  int64_t total_ = 0;
+};
+
+TEST(BackpressureTest, ASenderStopsAtTheCapOfMessagesNotYetSentHome) {
+  holder_open = false;
+  ActorSystemOptions o;
+  o.lane_capacity = 4;
+  o.backlog_capacity = 8;  // the cap: 12 messages away from shard 0
+  auto sys = MakeSystem(o);
+  auto holder = sys->Spawn<Holder>(SpawnOptions{Pinned{kShard1}});
+  ASSERT_TRUE(holder.ok());
+  ActorSystem* system = sys.get();
+  const auto depth = [system] {
+    return system->Stats().shards[1].actors.mailbox_depth;
+  };
+  absl::Status refusal;
+  absl::StatusOr<int64_t> accepted = sys->RunOn(
+      kShard0, [&, h = *holder]() -> Task<absl::StatusOr<int64_t>> {
+        absl::Status s = h.Tell(Snooze());
+        if (!s.ok()) co_return s;
+        int64_t n = 1;  // messages accepted
+        for (; n < 1000; ++n) {
+          s = h.Tell(MakeAdd(1));
+          if (absl::IsResourceExhausted(s)) break;
+          if (!s.ok()) co_return s;
+          // Shard 1 takes each Add off the lane into the held mailbox: the
+          // lane and the backlog stay empty.
+          if (!co_await YieldUntil(
+                  [&] { return depth() == static_cast<uint64_t>(n); })) {
+            co_return absl::DeadlineExceededError("the Add never arrived");
+          }
+        }
+        refusal = s;
+        co_return n;
+      });
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_EQ(*accepted, 12);  // the Snooze and 11 Adds
+  EXPECT_THAT(refusal.message(), HasSubstr("not yet handled"));
+  // Once the holder has handled them and they came home, sends pass again.
+  holder_open = true;
+  absl::StatusOr<Total> total =
+      sys->RunOn(kShard0, [h = *holder]() -> Task<absl::StatusOr<Total>> {
+        absl::StatusOr<Total> t = co_await h.Ask(Get(), kHangGuard);
+        while (absl::IsResourceExhausted(t.status())) {
+          co_await Yield();
+          t = co_await h.Ask(Get(), kHangGuard);
+        }
+        co_return t;
+      });
+  ASSERT_TRUE(total.ok()) << total.status();
+  EXPECT_EQ(total->value(), 11);
+}
+
 // Makes sure everything sent so far between the two shards has arrived in
 // mailboxes: an Ask travels each lane behind what was sent before it.
 void Quiesce(ActorSystem& sys, const ActorRef<Counter>& on0,
