@@ -104,6 +104,22 @@ absl::StatusOr<int64_t> GetTotal(ActorSystem& sys, const ActorRef<Counter>& c,
   });
 }
 
+// GetTotal for any actor that answers Get, retrying while the Ask is refused
+// for backpressure (ResourceExhausted).
+template <typename A>
+absl::StatusOr<int64_t> GetTotalRetrying(ActorSystem& sys,
+                                         const ActorRef<A>& ref, ShardId from) {
+  return sys.RunOn(from, [ref]() -> Task<absl::StatusOr<int64_t>> {
+    absl::StatusOr<Total> t = co_await ref.Ask(Get(), kHangGuard);
+    while (absl::IsResourceExhausted(t.status())) {
+      co_await Yield();
+      t = co_await ref.Ask(Get(), kHangGuard);
+    }
+    if (!t.ok()) co_return t.status();
+    co_return t->value();
+  });
+}
+
 // Tells from shard `from`: ordered before a later Ask from the same shard
 // (FIFO per sender -> receiver). A Tell from a foreign thread travels the
 // inbox instead and has no order relative to RunOn closures.
@@ -624,17 +640,9 @@ TEST(BackpressureTest, RepliesAreNeverRefusedBehindAFullLane) {
   EXPECT_LT(accepted, 1000000);  // the lane really was full
   // Nothing accepted was lost. (With no backlog, this request too may meet
   // a full lane and be refused until shard 0 drains: retry.)
-  absl::StatusOr<Total> total =
-      sys->RunOn(kShard1, [s = *sink]() -> Task<absl::StatusOr<Total>> {
-        absl::StatusOr<Total> t = co_await s.Ask(Get(), kHangGuard);
-        while (absl::IsResourceExhausted(t.status())) {
-          co_await Yield();
-          t = co_await s.Ask(Get(), kHangGuard);
-        }
-        co_return t;
-      });
+  absl::StatusOr<int64_t> total = GetTotalRetrying(*sys, *sink, kShard1);
   ASSERT_TRUE(total.ok()) << total.status();
-  EXPECT_EQ(total->value(), accepted);
+  EXPECT_EQ(*total, accepted);
 }
 
 // A sender runs at most lane_capacity + backlog_capacity messages ahead of
@@ -698,17 +706,9 @@ TEST(BackpressureTest, ASenderStopsAtTheCapOfMessagesNotYetSentHome) {
   EXPECT_THAT(refusal.message(), HasSubstr("not yet handled"));
   // Once the holder has handled them and they came home, sends pass again.
   holder_open = true;
-  absl::StatusOr<Total> total =
-      sys->RunOn(kShard0, [h = *holder]() -> Task<absl::StatusOr<Total>> {
-        absl::StatusOr<Total> t = co_await h.Ask(Get(), kHangGuard);
-        while (absl::IsResourceExhausted(t.status())) {
-          co_await Yield();
-          t = co_await h.Ask(Get(), kHangGuard);
-        }
-        co_return t;
-      });
+  absl::StatusOr<int64_t> total = GetTotalRetrying(*sys, *holder, kShard0);
   ASSERT_TRUE(total.ok()) << total.status();
-  EXPECT_EQ(total->value(), 11);
+  EXPECT_EQ(*total, 11);
 }
 
 // Makes sure everything sent so far between the two shards has arrived in
