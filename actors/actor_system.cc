@@ -51,9 +51,9 @@ std::string SystemStats::ToString() const {
     absl::StrAppendFormat(
         &out,
         "%-28s enqueued=%d sleeps=%d doorbells=%d backpressure=%d "
-        "late_replies=%d\n",
+        "late_replies=%d flow_refusals=%d\n",
         "", s.transport.enqueued, s.transport.sleeps, s.transport.doorbells_sent,
-        s.transport.backpressure, s.late_replies);
+        s.transport.backpressure, s.late_replies, s.flow_control_refusals);
   }
   for (const ActorTypeStats& t : types) {
     absl::StrAppend(&out, line(t.type, t.counters));
@@ -290,6 +290,7 @@ SystemStats ActorSystem::Stats() const {
       per_type[t] += a;
     }
     s.late_replies = rt.late_replies();
+    s.flow_control_refusals = rt.flow_control_refusals();
     if (shards_ != nullptr) s.transport = shards_->mesh().Stats(ShardId(i));
     out.total += s.actors;
     out.shards.push_back(s);

@@ -36,6 +36,9 @@ struct ShardStats {
   uint32_t shard = 0;
   ActorCounters actors;
   uint64_t late_replies = 0;  // replies that arrived after their Ask ended
+  // Requests refused by flow control: too many of this shard's messages
+  // were away at the target shard (lane_capacity + backlog_capacity).
+  uint64_t flow_control_refusals = 0;
   transport::TransportStats transport;
 };
 

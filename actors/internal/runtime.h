@@ -201,6 +201,9 @@ class alignas(transport::kCacheLine) ShardRuntime final
   TypeCounters& counters(uint16_t type) { return counters_[type]; }
   const TypeCounters& counters(uint16_t type) const { return counters_[type]; }
   uint64_t late_replies() const { return late_replies_.Load(); }
+  uint64_t flow_control_refusals() const {
+    return flow_control_refusals_.Load();
+  }
   bool stopping() const { return phase_ != Phase::kRunning; }
 
   // -- Called on this shard ------------------------------------------------
@@ -267,7 +270,12 @@ class alignas(transport::kCacheLine) ShardRuntime final
   // lane and backlog hold, so neither the target's mailboxes nor the
   // returns waiting to come home grow without bound.
   void NoteAway(uint32_t to) { ++away_[to]; }
-  bool AtAwayCap(uint32_t to) const { return away_[to] >= away_cap_; }
+  // True (and counted as a refusal) when a request to `to` must wait.
+  bool AtAwayCap(uint32_t to) {
+    if (away_[to] < away_cap_) return false;
+    flow_control_refusals_.Add(1);
+    return true;
+  }
   uint64_t away(uint32_t to) const { return away_[to]; }
 
   // -- ShardHooks ----------------------------------------------------------
@@ -354,6 +362,7 @@ class alignas(transport::kCacheLine) ShardRuntime final
   std::vector<uint32_t> free_asks_;
   uint32_t ask_gen_ = 0;
   OwnerCounter late_replies_;
+  OwnerCounter flow_control_refusals_;
   std::unique_ptr<TypeCounters[]> counters_;
 
   // constinit: no dynamic initialization, so no TLS init call per access.

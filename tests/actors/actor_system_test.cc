@@ -704,6 +704,7 @@ TEST(BackpressureTest, ASenderStopsAtTheCapOfMessagesNotYetSentHome) {
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   EXPECT_EQ(*accepted, 12);  // the Snooze and 11 Adds
   EXPECT_THAT(refusal.message(), HasSubstr("not yet handled"));
+  EXPECT_EQ(sys->Stats().shards[0].flow_control_refusals, 1u);
   // Once the holder has handled them and they came home, sends pass again.
   holder_open = true;
   absl::StatusOr<int64_t> total = GetTotalRetrying(*sys, *holder, kShard0);
