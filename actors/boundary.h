@@ -155,14 +155,14 @@ class BoundaryCore : public std::enable_shared_from_this<BoundaryCore> {
   // mutex and room_ are only for callers that wait for room (Admit with
   // `wait` when full), counted in waiting_ (seq_cst with in_flight_: a
   // freer either sees the waiter or the waiter sees the room).
-  alignas(64) std::atomic<uint32_t> in_flight_{0};
+  alignas(transport::kCacheLine) std::atomic<uint32_t> in_flight_{0};
   std::atomic<uint32_t> waiting_{0};
   std::mutex mu_;
   std::condition_variable room_;
   // Live calls (for FailAll), in stripes chosen by the calling thread, so
   // that threads calling at once do not share a lock or a cache line.
   static constexpr uint32_t kStripes = 16;
-  struct alignas(64) Stripe {
+  struct alignas(transport::kCacheLine) Stripe {
     std::mutex mu;
     CallState* live ABSL_GUARDED_BY(mu) = nullptr;
   };

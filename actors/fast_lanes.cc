@@ -100,24 +100,22 @@ void ShardRuntime::SendHot(uint32_t to, MessageNode* node) {
   const uint64_t p = reinterpret_cast<uint64_t>(node);
   // The target's inbox: shared memory that its loop drains before the lanes
   // and that a spinning shard sees at once (a sleeping one is woken).
-  // Counted in away_ (it comes home like any node) but never refused:
-  // hot traffic is not held back by ordinary backpressure.
-  if (shard_ptr_->set().mesh().Inject(transport::ShardId(to), {kDeliverTag, p})
-          .ok()) {
-    NoteAway(to);
-    return;
+  bool sent =
+      shard_ptr_->set().mesh().Inject(transport::ShardId(to), {kDeliverTag, p})
+          .ok();
+  if (!sent) {  // inbox full: a direct word (MSG_RING, no lane)
+    ReleaseToKernel(node);
+    sent = shard_ptr_->SendWord(transport::ShardId(to), kHotWordTag, p).ok();
   }
-  // Inbox full: a direct word (MSG_RING, no lane).
-  ReleaseToKernel(node);
-  if (shard_ptr_->SendWord(transport::ShardId(to), kHotWordTag, p).ok()) {
-    NoteAway(to);
-    return;
+  if (!sent) {  // out of word slots: the lane, never refused
+    sent = shard_ptr_
+               ->Send(transport::ShardId(to), {kDeliverTag, p},
+                      scheduler::SendPriority::kReply)
+               .ok();
   }
-  // Out of word slots: the lane, never refused.
-  if (shard_ptr_
-          ->Send(transport::ShardId(to), {kDeliverTag, p},
-                 scheduler::SendPriority::kReply)
-          .ok()) {
+  // Counted in away_ (it comes home like any node) but never refused: hot
+  // traffic is not held back by ordinary backpressure.
+  if (sent) {
     NoteAway(to);
   } else {
     Free(node);

@@ -492,22 +492,24 @@ void ShardRuntime::Reply(const ReplyTo& to, ReplyNode* reply) {
     CompleteBoundaryCall(to, reply);
   } else if (to.shard == shard_) {
     DeliverReply(reply);
-  } else if (reply->hot &&
-             system_.shard_set()
-                 .mesh()
-                 .Inject(transport::ShardId(to.shard),
-                         {kReplyTag, reinterpret_cast<uint64_t>(reply)})
-                 .ok()) {
-    // The reply to a hot request is hot too: the caller's inbox.
-    NoteAway(to.shard);
-  } else if (shard_ptr_
-                 ->Send(transport::ShardId(to.shard),
-                        {kReplyTag, reinterpret_cast<uint64_t>(reply)},
-                        scheduler::SendPriority::kReply)
-                 .ok()) {
-    NoteAway(to.shard);  // counted, never refused
   } else {
-    delete reply;  // only for an unknown shard, which cannot happen
+    const transport::Envelope e{kReplyTag, reinterpret_cast<uint64_t>(reply)};
+    // The reply to a hot request is hot too: the caller's inbox. Else the
+    // lane, never refused (an unknown shard, which cannot happen, aside).
+    const bool sent =
+        (reply->hot && system_.shard_set()
+                           .mesh()
+                           .Inject(transport::ShardId(to.shard), e)
+                           .ok()) ||
+        shard_ptr_
+            ->Send(transport::ShardId(to.shard), e,
+                   scheduler::SendPriority::kReply)
+            .ok();
+    if (sent) {
+      NoteAway(to.shard);  // counted, never refused
+    } else {
+      delete reply;
+    }
   }
 }
 

@@ -81,10 +81,15 @@ uint64_t FutexServer::Call(int c, uint64_t request) {
 }
 
 void FutexServer::Serve(Server& s) {
+  // A call waits for this server: its caller may or may not sleep yet.
+  const auto waiting = [](uint32_t st) {
+    return st == kPending || st == kSleeping;
+  };
   const auto has_work = [&] {
     for (int c : s.callers) {
-      const uint32_t st = slots_[c].state.load(std::memory_order_seq_cst);
-      if (st == kPending || st == kSleeping) return true;
+      if (waiting(slots_[c].state.load(std::memory_order_seq_cst))) {
+        return true;
+      }
     }
     return false;
   };
@@ -92,8 +97,7 @@ void FutexServer::Serve(Server& s) {
     bool served = false;
     for (int c : s.callers) {
       Slot& slot = slots_[c];
-      const uint32_t st = slot.state.load(std::memory_order_acquire);
-      if (st != kPending && st != kSleeping) continue;
+      if (!waiting(slot.state.load(std::memory_order_acquire))) continue;
       if (service_ns_ > 0) {
         const auto start = std::chrono::steady_clock::now();
         while (std::chrono::steady_clock::now() - start <
