@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "scheduler/notification.h"
+#include "tests/actors/actor_test_util.h"
 #include "tests/actors/test_messages.pb.h"
 #include "tests/testing/shard_thread.h"
 
@@ -25,6 +26,7 @@ namespace ringactor {
 namespace {
 
 using ::ringactor::testing::kHangGuard;
+using ::ringactor::testing::MakeAdd;
 using ::ringactor::testing::WaitUntil;
 using ::testing::HasSubstr;
 using test::Add;
@@ -102,13 +104,6 @@ class BoundarySpinTest : public BoundaryTest {
     o.boundary_spin = absl::Seconds(1);
   }
 };
-
-
-Add MakeAdd(int64_t d) {
-  Add a;
-  a.set_delta(d);
-  return a;
-}
 
 TEST_F(BoundaryTest, CallTellAndTheCallbackForm) {
   ASSERT_TRUE(boundary_->Tell(svc_, MakeAdd(3)).ok());
