@@ -33,9 +33,13 @@ using RootDoneFn = void (*)(void* ctx, std::coroutine_handle<> frame,
 
 // A per-thread cache of small blocks in 64-byte size classes (up to 2 KiB;
 // larger sizes go to the global allocator). Coroutine frames and actor
-// messages use it, so steady-state traffic does not call malloc. A block
-// may be freed on another thread: it joins that thread's cache. Under ASan
-// and TSan these are plain operator new/delete.
+// messages use it, so steady-state traffic does not call malloc. Blocks are
+// cache-line aligned (carved from 64 KiB slabs) and share no line with each
+// other. A block may be freed on another thread: it joins that thread's
+// cache; a thread's surplus goes to a shared depot, where threads that run
+// dry take it. The memory is kept for reuse for the life of the process
+// (bounded by its peak use). Under ASan and TSan these are plain operator
+// new/delete.
 void* CachedAlloc(std::size_t size);
 void CachedFree(void* p, std::size_t size) noexcept;
 
