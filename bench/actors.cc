@@ -48,7 +48,9 @@ ABSL_FLAG(int64_t, spawn_actors, 1'000'000, "actors for spawn_memory");
 ABSL_FLAG(double, idle_seconds, 3.0, "window for the idle CPU measurement");
 ABSL_FLAG(bool, pin, false, "pin ringactor's shards to CPUs 0 and 1");
 ABSL_FLAG(int, idle_spin_us, 50, "ringactor's idle_spin");
-ABSL_FLAG(bool, only_ringactor, false, "skip the peers (for profiling)");
+ABSL_FLAG(bool, only_ringactor, false,
+          "skip the peers and the idle run (for profiling and A/B pairs; "
+          "then --pingpongs, --tells or --requests of 0 skips that scenario)");
 ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
 
 namespace ringactor::bench {
@@ -333,22 +335,35 @@ int Main() {
               "scheduler threads (best of stealing/sharing)%s\n\n",
               smoke ? " (smoke)" : "");
   // Fresh processes, before any thread exists.
-  const double ra_mem = InChild([&] { return RingactorSpawnMemory(spawn_n); });
-  const double caf_mem = InChild([&] { return CafSpawnMemory(spawn_n); });
+  const bool only_ringactor = absl::GetFlag(FLAGS_only_ringactor);
+  const double ra_mem =
+      only_ringactor ? 0 : InChild([&] { return RingactorSpawnMemory(spawn_n); });
+  const double caf_mem =
+      only_ringactor ? 0 : InChild([&] { return CafSpawnMemory(spawn_n); });
   const double idle_s = smoke ? 0.3 : absl::GetFlag(FLAGS_idle_seconds);
   const double idle_cpu =
-      InChild([&] { return RingactorIdleCpuPercent(idle_s); });
+      only_ringactor ? 0
+                     : InChild([&] { return RingactorIdleCpuPercent(idle_s); });
 
   struct Series {
     std::vector<double> rtt, tell, bal, skew;
   } ra, caf, spsc;
   for (int round = 0; round < rounds; ++round) {
+    if (only_ringactor) {
+      // For profiling and A/B pairs: a zero count skips that scenario.
+      if (pingpongs > 0) ra.rtt.push_back(RingactorPingPong(pingpongs));
+      if (tells > 0) ra.tell.push_back(RingactorTell(tells));
+      if (balanced.requests > 0) {
+        ra.bal.push_back(RingactorFanout(balanced));
+        ra.skew.push_back(RingactorFanout(skewed));
+      }
+      continue;
+    }
     ra.rtt.push_back(RingactorPingPong(pingpongs));
     ra.tell.push_back(RingactorTell(tells));
     ra.bal.push_back(RingactorFanout(balanced));
     ra.skew.push_back(RingactorFanout(skewed));
     double best_rtt = 1e30, best_tell = 0, best_bal = 0, best_skew = 0;
-    if (absl::GetFlag(FLAGS_only_ringactor)) continue;
     for (const char* policy : {"stealing", "sharing"}) {
       best_rtt = std::min(best_rtt, CafPingPong(policy, pingpongs));
       best_tell = std::max(best_tell, CafTell(policy, tells));
@@ -361,7 +376,7 @@ int Main() {
     caf.skew.push_back(best_skew);
     spsc.rtt.push_back(SpscPingPong(pingpongs));
   }
-  if (absl::GetFlag(FLAGS_only_ringactor)) {
+  if (only_ringactor) {
     std::printf("ringactor only: rtt %.0f ns, tell %s/s, fanout %s/s and "
                 "%s/s\n", Median(ra.rtt), Human(Median(ra.tell)).c_str(),
                 Human(Median(ra.bal)).c_str(), Human(Median(ra.skew)).c_str());

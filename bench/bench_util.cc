@@ -91,6 +91,7 @@ double ProcessCpuPercentWhileSleeping(double seconds) {
 }
 
 double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
 }

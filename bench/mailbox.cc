@@ -37,6 +37,11 @@ ABSL_FLAG(int, senders_per_shard, 2, "sender actors on each shard");
 ABSL_FLAG(int, backlog, 10'000, "ordinary messages ahead of the hot one");
 ABSL_FLAG(int, samples, 30, "hot_latency samples per condition");
 ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
+ABSL_FLAG(bool, backlog_from_owner_shard, false,
+          "hot_latency: the backlog is sent on the owner's own shard, so the "
+          "caller's shard is idle while it waits");
+ABSL_FLAG(std::string, scenario, "",
+          "run only this scenario (hotspot or hot_latency); empty: both");
 ABSL_FLAG(bool, pin, false,
           "pin ringactor's shards to CPUs 0 and 1 in the hotspot runs "
           "(hot_latency always pins)");
@@ -220,15 +225,32 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
   // awake (busy, or within its idle spin), so neither figure includes a
   // wake-up of a sleeping shard.
   std::vector<double> rtts, ahead;
+  const bool from_owner_shard = absl::GetFlag(FLAGS_backlog_from_owner_shard);
   absl::Status run = sys->RunOn(ShardId(0), [&]() -> Task<absl::Status> {
     for (int i = 0; i < samples; ++i) {
-      Ping p;
       const int64_t before = g_pings_handled.n.load(std::memory_order_relaxed);
-      for (int k = 0; k < backlog; ++k) {
-        p.set_seq(k);
-        absl::Status s = owner.Tell(p);
+      if (from_owner_shard) {
+        // One closure on the owner's shard: the whole backlog is in the
+        // mailbox before the owner runs, and this shard only waits.
+        absl::Status s = sys->SubmitTo(ShardId(1), [&owner, backlog] {
+          Ping p;
+          for (int k = 0; k < backlog; ++k) {
+            p.set_seq(k);
+            if (absl::Status t = owner.Tell(p); !t.ok()) {
+              std::fprintf(stderr, "hot_latency: %s\n", t.ToString().c_str());
+              std::abort();
+            }
+          }
+        });
         if (!s.ok()) co_return s;
-        if ((k & 1023) == 1023) co_await Yield();
+      } else {
+        Ping p;
+        for (int k = 0; k < backlog; ++k) {
+          p.set_seq(k);
+          absl::Status s = owner.Tell(p);
+          if (!s.ok()) co_return s;
+          if ((k & 1023) == 1023) co_await Yield();
+        }
       }
       // Send the hot message once the owner is busy with the backlog.
       while (backlog > 0 &&
@@ -261,6 +283,47 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
   return {Median(rtts), Median(ahead)};
 }
 
+struct Series {
+  std::vector<double> rate, wakes;
+};
+
+void PrintHotspot(const Series& counter, const Series& coalesced,
+                  const Series& tell, const Series& caf) {
+  const double c_rate = Median(caf.rate);
+  const double t_rate = Median(tell.rate);
+  Table table({"impl", "increments/s", "owner wake-ups/s", "vs tell", "vs caf"});
+  for (auto [name, s] :
+       {std::pair<const char*, const Series*>{"ringactor_counter", &counter},
+        {"ringactor_coalesced", &coalesced},
+        {"ringactor_tell", &tell},
+        {"caf", &caf}}) {
+    const double rate = Median(s->rate), wakes = Median(s->wakes);
+    table.AddRow({name, Human(rate), Human(wakes),
+                  absl::StrFormat("%.1fx", rate / t_rate),
+                  absl::StrFormat("%.1fx", rate / c_rate)});
+    PrintBenchLine("hotspot", name, "increments_per_s", rate);
+    PrintBenchLine("hotspot", name, "owner_wakeups_per_s", wakes);
+  }
+  std::printf("\n");
+  table.Print();
+  std::printf("targets: counter >= 20x tell: %.1fx; >= 50x caf: %.1fx\n\n",
+              Median(counter.rate) / t_rate, Median(counter.rate) / c_rate);
+}
+
+void PrintHotLatency(const std::vector<double>& loaded,
+                     const std::vector<double>& unloaded,
+                     const std::vector<double>& ahead, int backlog) {
+  const double l = Median(loaded), u = Median(unloaded);
+  std::printf("hot_latency: hot Ask round trip %.1f us unloaded, %.1f us "
+              "behind a %d-message backlog (median %.0f still queued at the "
+              "send): %.2fx (target <= 2)\n\n",
+              u / 1e3, l / 1e3, backlog, Median(ahead), l / u);
+  PrintBenchLine("hot_latency", "ringactor", "unloaded_ns", u);
+  PrintBenchLine("hot_latency", "ringactor", "loaded_ns", l);
+  PrintBenchLine("hot_latency", "ringactor", "queued_ahead", Median(ahead));
+  PrintBenchLine("hot_latency", "ringactor", "loaded_over_unloaded", l / u);
+}
+
 int Main() {
   const bool smoke = absl::GetFlag(FLAGS_smoke);
   const int64_t per_sender = smoke ? 20'000 : absl::GetFlag(FLAGS_increments);
@@ -271,58 +334,41 @@ int Main() {
   std::printf("ringactor //bench:mailbox: %d senders per shard x 2 shards -> "
               "%d hot owners, %ld increments per sender%s\n\n",
               per_shard, kOwners, per_sender, smoke ? " (smoke)" : "");
-  struct Series {
-    std::vector<double> rate, wakes;
-  } counter, coalesced, tell, caf;
+  Series counter, coalesced, tell, caf;
   std::vector<double> loaded, unloaded, ahead;
+  const std::string only = absl::GetFlag(FLAGS_scenario);
+  if (!only.empty() && only != "hotspot" && only != "hot_latency") {
+    std::fprintf(stderr, "--scenario: expected hotspot or hot_latency\n");
+    return 2;
+  }
+  const bool run_hotspot = only.empty() || only == "hotspot";
+  const bool run_latency = only.empty() || only == "hot_latency";
   for (int r = 0; r < rounds; ++r) {
     auto add = [](Series& s, HotspotResult h) {
       s.rate.push_back(h.increments_per_s);
       s.wakes.push_back(h.wakeups_per_s);
     };
-    add(counter, RingactorHotspot(Mode::kCounter, per_shard, per_sender));
-    add(coalesced, RingactorHotspot(Mode::kCoalesced, per_shard, per_sender));
-    add(tell, RingactorHotspot(Mode::kTell, per_shard, per_sender));
-    std::pair<double, double> best{0, 0};
-    for (const char* policy : {"stealing", "sharing"}) {
-      auto c = CafHotspot(policy, per_shard * kShards, per_sender, kOwners);
-      if (c.first > best.first) best = c;
+    if (run_hotspot) {
+      add(counter, RingactorHotspot(Mode::kCounter, per_shard, per_sender));
+      add(coalesced, RingactorHotspot(Mode::kCoalesced, per_shard, per_sender));
+      add(tell, RingactorHotspot(Mode::kTell, per_shard, per_sender));
+      std::pair<double, double> best{0, 0};
+      for (const char* policy : {"stealing", "sharing"}) {
+        auto c = CafHotspot(policy, per_shard * kShards, per_sender, kOwners);
+        if (c.first > best.first) best = c;
+      }
+      caf.rate.push_back(best.first);
+      caf.wakes.push_back(best.second);
     }
-    caf.rate.push_back(best.first);
-    caf.wakes.push_back(best.second);
-    unloaded.push_back(MeasureHotLatency(0, samples).rtt_ns);
-    const HotLatency l = MeasureHotLatency(backlog, samples);
-    loaded.push_back(l.rtt_ns);
-    ahead.push_back(l.ahead);
+    if (run_latency) {
+      unloaded.push_back(MeasureHotLatency(0, samples).rtt_ns);
+      const HotLatency l = MeasureHotLatency(backlog, samples);
+      loaded.push_back(l.rtt_ns);
+      ahead.push_back(l.ahead);
+    }
   }
-  const double c_rate = Median(caf.rate);
-  Table table({"impl", "increments/s", "owner wake-ups/s", "vs tell", "vs caf"});
-  const double t_rate = Median(tell.rate);
-  for (auto [name, s] : {std::pair<const char*, Series*>{"ringactor_counter", &counter},
-                         {"ringactor_coalesced", &coalesced},
-                         {"ringactor_tell", &tell},
-                         {"caf", &caf}}) {
-    const double rate = Median(s->rate), wakes = Median(s->wakes);
-    table.AddRow({name, Human(rate), Human(wakes),
-                  absl::StrFormat("%.1fx", rate / t_rate),
-                  absl::StrFormat("%.1fx", rate / c_rate)});
-    PrintBenchLine("hotspot", name, "increments_per_s", rate);
-    PrintBenchLine("hotspot", name, "owner_wakeups_per_s", wakes);
-  }
-  const double l = Median(loaded), u = Median(unloaded);
-  std::printf("\n");
-  table.Print();
-  std::printf("\nhot_latency: hot Ask round trip %.1f us unloaded, %.1f us "
-              "behind a %d-message backlog (median %.0f still queued at the "
-              "send): %.2fx\n",
-              u / 1e3, l / 1e3, backlog, Median(ahead), l / u);
-  std::printf("targets: counter >= 20x tell: %.1fx; >= 50x caf: %.1fx; "
-              "loaded_over_unloaded <= 2: %.2f\n\n",
-              Median(counter.rate) / t_rate, Median(counter.rate) / c_rate, l / u);
-  PrintBenchLine("hot_latency", "ringactor", "unloaded_ns", u);
-  PrintBenchLine("hot_latency", "ringactor", "loaded_ns", l);
-  PrintBenchLine("hot_latency", "ringactor", "queued_ahead", Median(ahead));
-  PrintBenchLine("hot_latency", "ringactor", "loaded_over_unloaded", l / u);
+  if (run_hotspot) PrintHotspot(counter, coalesced, tell, caf);
+  if (run_latency) PrintHotLatency(loaded, unloaded, ahead, backlog);
   return 0;
 }
 
