@@ -40,6 +40,10 @@ ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
 ABSL_FLAG(bool, backlog_from_owner_shard, false,
           "hot_latency: the backlog is sent on the owner's own shard, so the "
           "caller's shard is idle while it waits");
+ABSL_FLAG(bool, warm_up_ask, false,
+          "hot_latency diagnostic: just before each measured hot Ask, send "
+          "the same hot Ask to an idle actor on the owner's shard (warms "
+          "the hot path on both shards; not the benchmark's figure)");
 ABSL_FLAG(std::string, scenario, "",
           "run only this scenario (hotspot or hot_latency); empty: both");
 ABSL_FLAG(bool, pin, false,
@@ -221,11 +225,16 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
   scheduler::Notification never;
   auto owner = *sys->Spawn<Owner>(SpawnOptions{Pinned{ShardId(1)}},
                                   int64_t{-1}, &unused, &never);
+  // Idle, on the owner's shard: --warm_up_ask sends it the same hot Ask
+  // just before each measured one.
+  auto neighbour = *sys->Spawn<Owner>(SpawnOptions{Pinned{ShardId(1)}},
+                                      int64_t{-1}, &unused, &never);
   // All samples run back to back in one coroutine: the owner's shard stays
   // awake (busy, or within its idle spin), so neither figure includes a
   // wake-up of a sleeping shard.
   std::vector<double> rtts, ahead;
   const bool from_owner_shard = absl::GetFlag(FLAGS_backlog_from_owner_shard);
+  const bool warm_up_ask = absl::GetFlag(FLAGS_warm_up_ask);
   absl::Status run = sys->RunOn(ShardId(0), [&]() -> Task<absl::Status> {
     for (int i = 0; i < samples; ++i) {
       const int64_t before = g_pings_handled.n.load(std::memory_order_relaxed);
@@ -262,6 +271,10 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
           (g_pings_handled.n.load(std::memory_order_relaxed) - before);
       Alert a;
       a.set_seq(i);
+      if (warm_up_ask) {  // diagnostic: the same path, just used
+        absl::StatusOr<Pong> w = co_await neighbour.Ask(a, kDeadline);
+        if (!w.ok()) co_return w.status();
+      }
       const int64_t t0 = scheduler::MonoNanos();
       absl::StatusOr<Pong> r = co_await owner.Ask(a, kDeadline);
       if (!r.ok()) co_return r.status();
