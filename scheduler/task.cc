@@ -91,8 +91,13 @@ class BlockCache {
       FreeBlock* tail = heads_[cls];
       while (tail->next != nullptr) tail = tail->next;
       depot.PutChain(cls, {heads_[cls], tail, counts_[cls]});
+      heads_[cls] = nullptr;
+      counts_[cls] = 0;
     }
     depot.PutSpare(slab_cur_, slab_end_);
+    // A late call on this thread (another thread_local's destructor) then
+    // starts over instead of handing out blocks the depot now owns.
+    slab_cur_ = slab_end_ = nullptr;
   }
 
   void* Allocate(std::size_t cls) {
