@@ -11,6 +11,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -40,8 +41,52 @@ using RootDoneFn = void (*)(void* ctx, std::coroutine_handle<> frame,
 // dry take it. The memory is kept for reuse for the life of the process
 // (bounded by its peak use). Under ASan and TSan these are plain operator
 // new/delete.
-void* CachedAlloc(std::size_t size);
-void CachedFree(void* p, std::size_t size) noexcept;
+//
+// The cache's fast path, inline: a pop or a push on this thread's list for
+// the block's size class. Everything else (an empty list, a full one, the
+// first use on a thread, sizes above 2 KiB) is in task.cc.
+struct BlockLists {
+  static constexpr std::size_t kClassBytes = 64;
+  static constexpr std::size_t kClasses = 32;
+  static constexpr std::uint32_t kMaxPerClass = std::uint32_t{1} << 16;
+  void* heads[kClasses];            // each free block starts with `next`
+  std::uint32_t counts[kClasses];
+  bool registered;  // this thread's lists go to the depot when it exits
+};
+inline constinit thread_local BlockLists tl_block_lists{};
+void* CachedAllocSlow(std::size_t size);
+void CachedFreeSlow(void* p, std::size_t size) noexcept;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline void* CachedAlloc(std::size_t size) { return CachedAllocSlow(size); }
+inline void CachedFree(void* p, std::size_t size) noexcept {
+  CachedFreeSlow(p, size);
+}
+#else
+inline void* CachedAlloc(std::size_t size) {
+  const std::size_t cls = (size - 1) / BlockLists::kClassBytes;
+  BlockLists& l = tl_block_lists;
+  if (cls < BlockLists::kClasses && l.heads[cls] != nullptr) {
+    void* b = l.heads[cls];
+    l.heads[cls] = *static_cast<void**>(b);
+    --l.counts[cls];
+    return b;
+  }
+  return CachedAllocSlow(size);
+}
+inline void CachedFree(void* p, std::size_t size) noexcept {
+  const std::size_t cls = (size - 1) / BlockLists::kClassBytes;
+  BlockLists& l = tl_block_lists;
+  if (cls < BlockLists::kClasses && l.registered &&
+      l.counts[cls] < BlockLists::kMaxPerClass) {
+    *static_cast<void**>(p) = l.heads[cls];
+    l.heads[cls] = p;
+    ++l.counts[cls];
+    return;
+  }
+  CachedFreeSlow(p, size);
+}
+#endif
 
 class PromiseBase;
 // Defined by the shard: unlinks a finished root and reports it.
