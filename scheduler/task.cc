@@ -9,6 +9,12 @@
 #include <vector>
 
 namespace ringactor::scheduler::internal {
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// Sanitizers see every block's lifetime: no recycling.
+void* CachedAllocSlow(std::size_t size) { return ::operator new(size); }
+void CachedFreeSlow(void* p, std::size_t) noexcept { ::operator delete(p); }
+#else
 namespace {
 
 // Blocks in 64-byte size classes up to 2 KiB, carved from 64 KiB slabs
@@ -142,11 +148,6 @@ void SpillChain(BlockLists& l, std::size_t cls) {
 
 }  // namespace
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-// Sanitizers see every block's lifetime: no recycling.
-void* CachedAllocSlow(std::size_t size) { return ::operator new(size); }
-void CachedFreeSlow(void* p, std::size_t) noexcept { ::operator delete(p); }
-#else
 void* CachedAllocSlow(std::size_t size) {
   const std::size_t cls = (size - 1) / kClassBytes;
   if (cls >= kClasses) return ::operator new(size);
