@@ -1,5 +1,6 @@
 #include "bench/bench_util.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
@@ -89,6 +90,8 @@ double ProcessCpuPercentWhileSleeping(double seconds) {
       (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
   return 100.0 * cpu / wall;
 }
+
+void SettleHeap() { malloc_trim(0); }
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;

@@ -35,6 +35,20 @@ class Table {
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::duration d);
 double Median(std::vector<double> v);
+
+// Gives freed heap memory back (malloc_trim) between measured runs, outside
+// their timed windows. A peer that queued millions of messages (CAF's
+// mailboxes are unbounded: ~1 GB in the hotspot run) leaves a fragmented
+// heap behind, and the next run's first allocations in a reused arena
+// stalled on it: the counter lane measured 10-50 M/s instead of ~160 M/s
+// in every round after CAF's, and only there. Called after every run, of
+// every implementation, so each starts from the same kind of heap.
+void SettleHeap();
+template <typename T>
+T Settled(T result) {
+  SettleHeap();
+  return result;
+}
 inline void CpuRelax() { __builtin_ia32_pause(); }
 
 // The CPU this whole process uses while the caller sleeps for `seconds`, in
