@@ -24,6 +24,28 @@ inline int64_t MonoNanos() {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
+// A cheap lower bound of MonoNanos(): CLOCK_MONOTONIC_COARSE, the time of
+// the kernel's last tick (no TSC read, no lfence). It lags by a tick or two
+// (up to ~8 ms was seen here) and never runs ahead.
+inline int64_t CoarseMonoNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// More than the coarse clock's lag.
+inline constexpr int64_t kCoarseClockSlackNanos = 20'000'000;
+
+// False only when `deadline_ns` (MonoNanos time) is certainly still ahead:
+// the coarse clock, plus more than its lag, has not reached it. A caller
+// that gets true reads MonoNanos() to decide. Checks that run every loop
+// turn or every request use it, so a far deadline (the common case) costs
+// no precise clock read: cross-shard ping-pong 4-7% faster in 8 of 10
+// in-process A/B runs.
+inline bool MayHavePassed(int64_t deadline_ns) {
+  return deadline_ns <= CoarseMonoNanos() + kCoarseClockSlackNanos;
+}
+
 inline constexpr int64_t kNoDeadline = std::numeric_limits<int64_t>::max();
 
 // MonoNanos() + `d`, saturating (InfiniteDuration -> kNoDeadline).

@@ -198,7 +198,9 @@ size_t Shard::RunReady(size_t budget) {
 
 size_t Shard::RunTurn() {
   size_t work = RunForeignClosures();
-  if (!timers_.empty()) work += timers_.FireDue(MonoNanos());
+  if (!timers_.empty() && MayHavePassed(timers_.NextDeadline())) {
+    work += timers_.FireDue(MonoNanos());
+  }
   // Incoming first, then what is ready, in the same turn: a request that
   // arrives is handled, and its reply flushed, before this turn ends.
   // Poll takes the ring, then the inbox (foreign calls, hot traffic between

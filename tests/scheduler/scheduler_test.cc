@@ -140,6 +140,20 @@ TEST_F(SchedulerTest, AnAwaitedTaskResumesOnTheSameShard) {
   EXPECT_EQ(seen[2], seen[0]);
 }
 
+TEST(ClockTest, MayHavePassedSaysFalseOnlyForDeadlinesCertainlyAhead) {
+  // The coarse clock never runs ahead of the precise one.
+  const int64_t coarse = CoarseMonoNanos();
+  const int64_t now = MonoNanos();
+  EXPECT_LE(coarse, now);
+  // Due or nearly due: the caller must read the precise clock.
+  EXPECT_TRUE(MayHavePassed(now - 1'000'000'000));
+  EXPECT_TRUE(MayHavePassed(now));
+  EXPECT_TRUE(MayHavePassed(now + 1'000'000));  // within the coarse slack
+  // Far ahead: no precise read needed.
+  EXPECT_FALSE(MayHavePassed(now + 60'000'000'000));
+  EXPECT_FALSE(MayHavePassed(kNoDeadline));
+}
+
 TEST_F(SchedulerTest, SleepIsNeverEarlyAndTimersFireInDeadlineOrder) {
   std::vector<int> order;
   int64_t early = 0;
