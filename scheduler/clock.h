@@ -17,21 +17,20 @@
 
 namespace ringactor::scheduler {
 
-// Monotonic nanoseconds; never decreases.
-inline int64_t MonoNanos() {
+// The clock `id` in nanoseconds.
+inline int64_t ClockNanos(clockid_t id) {
   timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(id, &ts);
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
+
+// Monotonic nanoseconds; never decreases.
+inline int64_t MonoNanos() { return ClockNanos(CLOCK_MONOTONIC); }
 
 // A cheap lower bound of MonoNanos(): CLOCK_MONOTONIC_COARSE, the time of
 // the kernel's last tick (no TSC read, no lfence). It lags by a tick or two
 // (up to ~8 ms was seen here) and never runs ahead.
-inline int64_t CoarseMonoNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+inline int64_t CoarseMonoNanos() { return ClockNanos(CLOCK_MONOTONIC_COARSE); }
 
 // More than the coarse clock's lag.
 inline constexpr int64_t kCoarseClockSlackNanos = 20'000'000;
