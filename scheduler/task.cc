@@ -163,10 +163,7 @@ void* CachedAllocSlow(std::size_t size) {
     l.heads[cls] = c.head;
     l.counts[cls] = c.count;
   }
-  void* b = l.heads[cls];
-  l.heads[cls] = NextOf(b);
-  --l.counts[cls];
-  return b;
+  return l.Pop(cls);
 }
 
 void CachedFreeSlow(void* p, std::size_t size) noexcept {
@@ -177,9 +174,8 @@ void CachedFreeSlow(void* p, std::size_t size) noexcept {
   }
   BlockLists& l = tl_block_lists;
   if (!l.registered) thread_blocks.Register();
-  NextOf(p) = l.heads[cls];
-  l.heads[cls] = p;
-  if (++l.counts[cls] > BlockLists::kMaxPerClass) SpillChain(l, cls);
+  l.Push(cls, p);
+  if (l.counts[cls] > BlockLists::kMaxPerClass) SpillChain(l, cls);
 }
 #endif
 

@@ -52,6 +52,19 @@ struct BlockLists {
   void* heads[kClasses];            // each free block starts with `next`
   std::uint32_t counts[kClasses];
   bool registered;  // this thread's lists go to the depot when it exits
+
+  // The list for class `cls` must not be empty.
+  void* Pop(std::size_t cls) {
+    void* b = heads[cls];
+    heads[cls] = *static_cast<void**>(b);
+    --counts[cls];
+    return b;
+  }
+  void Push(std::size_t cls, void* b) {
+    *static_cast<void**>(b) = heads[cls];
+    heads[cls] = b;
+    ++counts[cls];
+  }
 };
 inline constinit thread_local BlockLists tl_block_lists{};
 void* CachedAllocSlow(std::size_t size);
@@ -66,12 +79,7 @@ inline void CachedFree(void* p, std::size_t size) noexcept {
 inline void* CachedAlloc(std::size_t size) {
   const std::size_t cls = (size - 1) / BlockLists::kClassBytes;
   BlockLists& l = tl_block_lists;
-  if (cls < BlockLists::kClasses && l.heads[cls] != nullptr) {
-    void* b = l.heads[cls];
-    l.heads[cls] = *static_cast<void**>(b);
-    --l.counts[cls];
-    return b;
-  }
+  if (cls < BlockLists::kClasses && l.heads[cls] != nullptr) return l.Pop(cls);
   return CachedAllocSlow(size);
 }
 inline void CachedFree(void* p, std::size_t size) noexcept {
@@ -79,9 +87,7 @@ inline void CachedFree(void* p, std::size_t size) noexcept {
   BlockLists& l = tl_block_lists;
   if (cls < BlockLists::kClasses && l.registered &&
       l.counts[cls] < BlockLists::kMaxPerClass) {
-    *static_cast<void**>(p) = l.heads[cls];
-    l.heads[cls] = p;
-    ++l.counts[cls];
+    l.Push(cls, p);
     return;
   }
   CachedFreeSlow(p, size);
