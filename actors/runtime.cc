@@ -3,7 +3,6 @@
 // Mailboxes, dispatch, supervision and Ask bookkeeping on one shard.
 
 #include "actors/internal/runtime.h"
-#include "scheduler/intrusive_fifo.h"
 
 #include <cxxabi.h>
 
@@ -14,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "actors/actor_system.h"
 #include "actors/boundary.h"
+#include "scheduler/intrusive_fifo.h"
 
 namespace ringactor {
 
