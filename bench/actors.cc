@@ -49,8 +49,8 @@ ABSL_FLAG(double, idle_seconds, 3.0, "window for the idle CPU measurement");
 ABSL_FLAG(bool, pin, false, "pin ringactor's shards to CPUs 0 and 1");
 ABSL_FLAG(int, idle_spin_us, 50, "ringactor's idle_spin");
 ABSL_FLAG(bool, only_ringactor, false,
-          "skip the peers and the idle run (for profiling and A/B pairs; "
-          "then --pingpongs, --tells or --requests of 0 skips that scenario)");
+          "skip the peers, spawn_memory and idle (for profiling and A/B "
+          "pairs)");
 ABSL_FLAG(int, rounds, 3, "interleaved rounds per impl; the median is kept");
 
 namespace ringactor::bench {
@@ -330,50 +330,65 @@ int Main() {
   FanoutParams skewed = balanced;
   skewed.skew = 20;
   const int rounds = smoke ? 1 : absl::GetFlag(FLAGS_rounds);
+  const double idle_s = smoke ? 0.3 : absl::GetFlag(FLAGS_idle_seconds);
+  if (pingpongs < 0 || tells < 0 || spawn_n < 0 || balanced.requests < 0 ||
+      idle_s < 0 || rounds < 1) {
+    std::fprintf(stderr, "counts and --idle_seconds must be >= 0 (0 skips "
+                         "that scenario), --rounds >= 1\n");
+    return 2;
+  }
 
   std::printf("ringactor //bench:actors: 2 shards vs CAF 0.17 with 2 "
               "scheduler threads (best of stealing/sharing)%s\n\n",
               smoke ? " (smoke)" : "");
-  // Fresh processes, before any thread exists.
+  // A count of 0 skips that scenario for every implementation.
   const bool only_ringactor = absl::GetFlag(FLAGS_only_ringactor);
+  const bool run_mem = !only_ringactor && spawn_n > 0;
+  const bool run_idle = !only_ringactor && idle_s > 0;
+  // Fresh processes, before any thread exists.
   const double ra_mem =
-      only_ringactor ? 0 : InChild([&] { return RingactorSpawnMemory(spawn_n); });
+      run_mem ? InChild([&] { return RingactorSpawnMemory(spawn_n); }) : 0;
   const double caf_mem =
-      only_ringactor ? 0 : InChild([&] { return CafSpawnMemory(spawn_n); });
-  const double idle_s = smoke ? 0.3 : absl::GetFlag(FLAGS_idle_seconds);
+      run_mem ? InChild([&] { return CafSpawnMemory(spawn_n); }) : 0;
   const double idle_cpu =
-      only_ringactor ? 0
-                     : InChild([&] { return RingactorIdleCpuPercent(idle_s); });
+      run_idle ? InChild([&] { return RingactorIdleCpuPercent(idle_s); }) : 0;
 
   struct Series {
     std::vector<double> rtt, tell, bal, skew;
   } ra, caf, spsc;
-  // With --only_ringactor (profiling, A/B pairs) a count of 0 skips that
-  // scenario; the table needs all of them.
-  const auto runs = [&](int64_t count) { return !only_ringactor || count > 0; };
   for (int round = 0; round < rounds; ++round) {
     // Settled: each run starts from a trimmed heap (bench_util.h).
-    if (runs(pingpongs)) {
+    if (pingpongs > 0) {
       ra.rtt.push_back(Settled(RingactorPingPong(pingpongs)));
     }
-    if (runs(tells)) ra.tell.push_back(Settled(RingactorTell(tells)));
-    if (runs(balanced.requests)) {
+    if (tells > 0) ra.tell.push_back(Settled(RingactorTell(tells)));
+    if (balanced.requests > 0) {
       ra.bal.push_back(Settled(RingactorFanout(balanced)));
       ra.skew.push_back(Settled(RingactorFanout(skewed)));
     }
     if (only_ringactor) continue;
     double best_rtt = 1e30, best_tell = 0, best_bal = 0, best_skew = 0;
     for (const char* policy : {"stealing", "sharing"}) {
-      best_rtt = std::min(best_rtt, Settled(CafPingPong(policy, pingpongs)));
-      best_tell = std::max(best_tell, Settled(CafTell(policy, tells)));
-      best_bal = std::max(best_bal, Settled(CafFanout(policy, balanced)));
-      best_skew = std::max(best_skew, Settled(CafFanout(policy, skewed)));
+      if (pingpongs > 0) {
+        best_rtt = std::min(best_rtt, Settled(CafPingPong(policy, pingpongs)));
+      }
+      if (tells > 0) {
+        best_tell = std::max(best_tell, Settled(CafTell(policy, tells)));
+      }
+      if (balanced.requests > 0) {
+        best_bal = std::max(best_bal, Settled(CafFanout(policy, balanced)));
+        best_skew = std::max(best_skew, Settled(CafFanout(policy, skewed)));
+      }
     }
-    caf.rtt.push_back(best_rtt);
-    caf.tell.push_back(best_tell);
-    caf.bal.push_back(best_bal);
-    caf.skew.push_back(best_skew);
-    spsc.rtt.push_back(Settled(SpscPingPong(pingpongs)));
+    if (pingpongs > 0) {
+      caf.rtt.push_back(best_rtt);
+      spsc.rtt.push_back(Settled(SpscPingPong(pingpongs)));
+    }
+    if (tells > 0) caf.tell.push_back(best_tell);
+    if (balanced.requests > 0) {
+      caf.bal.push_back(best_bal);
+      caf.skew.push_back(best_skew);
+    }
   }
   if (only_ringactor) {
     std::printf("ringactor only: rtt %.0f ns, tell %s/s, fanout %s/s and "
@@ -391,47 +406,76 @@ int Main() {
 
   Table table({"scenario", "metric", "ringactor", "caf", "spsc_limit",
                "ringactor vs caf"});
-  table.AddRow({"pingpong", "rtt_ns", absl::StrFormat("%.0f", r_rtt),
-                absl::StrFormat("%.0f", c_rtt), absl::StrFormat("%.0f", s_rtt),
-                absl::StrFormat("%.2fx faster", c_rtt / r_rtt)});
-  table.AddRow({"tell", "msgs_per_s", Human(r_tell), Human(c_tell), "-",
-                absl::StrFormat("%.2fx", r_tell / c_tell)});
-  table.AddRow({"fanout_balanced", "requests_per_s", Human(r_bal), Human(c_bal),
-                "-", absl::StrFormat("%.2fx", r_bal / c_bal)});
-  table.AddRow({"fanout_skewed", "requests_per_s", Human(r_skew),
-                Human(c_skew), "-", absl::StrFormat("%.2fx", r_skew / c_skew)});
-  table.AddRow({"spawn_memory", "bytes_per_actor",
-                absl::StrFormat("%.0f", ra_mem), absl::StrFormat("%.0f", caf_mem),
-                "-", absl::StrFormat("%.2fx smaller", caf_mem / ra_mem)});
+  std::string targets;
+  if (pingpongs > 0) {
+    table.AddRow({"pingpong", "rtt_ns", absl::StrFormat("%.0f", r_rtt),
+                  absl::StrFormat("%.0f", c_rtt),
+                  absl::StrFormat("%.0f", s_rtt),
+                  absl::StrFormat("%.2fx faster", c_rtt / r_rtt)});
+    absl::StrAppendFormat(&targets,
+                          "pingpong >= 3x CAF: %.2fx, <= 2.5x spsc_limit: "
+                          "%.2fx; ",
+                          c_rtt / r_rtt, r_rtt / s_rtt);
+  }
+  if (tells > 0) {
+    table.AddRow({"tell", "msgs_per_s", Human(r_tell), Human(c_tell), "-",
+                  absl::StrFormat("%.2fx", r_tell / c_tell)});
+    absl::StrAppendFormat(&targets, "tell >= 5x CAF: %.2fx; ",
+                          r_tell / c_tell);
+  }
+  if (balanced.requests > 0) {
+    table.AddRow({"fanout_balanced", "requests_per_s", Human(r_bal),
+                  Human(c_bal), "-", absl::StrFormat("%.2fx", r_bal / c_bal)});
+    table.AddRow({"fanout_skewed", "requests_per_s", Human(r_skew),
+                  Human(c_skew), "-",
+                  absl::StrFormat("%.2fx", r_skew / c_skew)});
+    absl::StrAppendFormat(&targets, "fanout >= 2x CAF: %.2fx / %.2fx; ",
+                          r_bal / c_bal, r_skew / c_skew);
+  }
+  if (run_mem) {
+    table.AddRow({"spawn_memory", "bytes_per_actor",
+                  absl::StrFormat("%.0f", ra_mem),
+                  absl::StrFormat("%.0f", caf_mem), "-",
+                  absl::StrFormat("%.2fx smaller", caf_mem / ra_mem)});
+    absl::StrAppendFormat(&targets, "spawn <= 256 B: %.0f B", ra_mem);
+  }
   table.Print();
-  std::printf(
-      "\ntargets: pingpong >= 3x CAF: %.2fx, <= 2.5x spsc_limit: %.2fx; "
-      "tell >= 5x CAF: %.2fx; fanout >= 2x CAF: %.2fx / %.2fx; "
-      "spawn <= 256 B: %.0f B\n",
-      c_rtt / r_rtt, r_rtt / s_rtt, r_tell / c_tell, r_bal / c_bal,
-      r_skew / c_skew, ra_mem);
-  std::printf("idle: 2 shards with 10,000 idle actors use %.3f%% of one CPU "
-              "over %.1f s\n",
-              idle_cpu, idle_s);
-  std::printf("fanout vs ideal (all work spread over 2 threads): balanced "
-              "ringactor %.0f%%, caf %.0f%%; skewed ringactor %.0f%%, caf "
-              "%.0f%%\n\n",
-              100 * r_bal / ideal_bal, 100 * c_bal / ideal_bal,
-              100 * r_skew / ideal_skew, 100 * c_skew / ideal_skew);
-  PrintBenchLine("pingpong", "ringactor", "rtt_ns", r_rtt);
-  PrintBenchLine("pingpong", "caf", "rtt_ns", c_rtt);
-  PrintBenchLine("pingpong", "spsc_limit", "rtt_ns", s_rtt);
-  PrintBenchLine("tell", "ringactor", "msgs_per_s", r_tell);
-  PrintBenchLine("tell", "caf", "msgs_per_s", c_tell);
-  PrintBenchLine("fanout_balanced", "ringactor", "requests_per_s", r_bal);
-  PrintBenchLine("fanout_balanced", "caf", "requests_per_s", c_bal);
-  PrintBenchLine("fanout_balanced", "ideal", "requests_per_s", ideal_bal);
-  PrintBenchLine("fanout_skewed", "ringactor", "requests_per_s", r_skew);
-  PrintBenchLine("fanout_skewed", "caf", "requests_per_s", c_skew);
-  PrintBenchLine("fanout_skewed", "ideal", "requests_per_s", ideal_skew);
-  PrintBenchLine("spawn_memory", "ringactor", "bytes_per_actor", ra_mem);
-  PrintBenchLine("spawn_memory", "caf", "bytes_per_actor", caf_mem);
-  PrintBenchLine("idle", "ringactor", "cpu_percent", idle_cpu);
+  std::printf("\ntargets: %s\n", targets.c_str());
+  if (run_idle) {
+    std::printf("idle: 2 shards with 10,000 idle actors use %.3f%% of one "
+                "CPU over %.1f s\n",
+                idle_cpu, idle_s);
+  }
+  if (balanced.requests > 0) {
+    std::printf("fanout vs ideal (all work spread over 2 threads): balanced "
+                "ringactor %.0f%%, caf %.0f%%; skewed ringactor %.0f%%, caf "
+                "%.0f%%\n",
+                100 * r_bal / ideal_bal, 100 * c_bal / ideal_bal,
+                100 * r_skew / ideal_skew, 100 * c_skew / ideal_skew);
+  }
+  std::printf("\n");
+  if (pingpongs > 0) {
+    PrintBenchLine("pingpong", "ringactor", "rtt_ns", r_rtt);
+    PrintBenchLine("pingpong", "caf", "rtt_ns", c_rtt);
+    PrintBenchLine("pingpong", "spsc_limit", "rtt_ns", s_rtt);
+  }
+  if (tells > 0) {
+    PrintBenchLine("tell", "ringactor", "msgs_per_s", r_tell);
+    PrintBenchLine("tell", "caf", "msgs_per_s", c_tell);
+  }
+  if (balanced.requests > 0) {
+    PrintBenchLine("fanout_balanced", "ringactor", "requests_per_s", r_bal);
+    PrintBenchLine("fanout_balanced", "caf", "requests_per_s", c_bal);
+    PrintBenchLine("fanout_balanced", "ideal", "requests_per_s", ideal_bal);
+    PrintBenchLine("fanout_skewed", "ringactor", "requests_per_s", r_skew);
+    PrintBenchLine("fanout_skewed", "caf", "requests_per_s", c_skew);
+    PrintBenchLine("fanout_skewed", "ideal", "requests_per_s", ideal_skew);
+  }
+  if (run_mem) {
+    PrintBenchLine("spawn_memory", "ringactor", "bytes_per_actor", ra_mem);
+    PrintBenchLine("spawn_memory", "caf", "bytes_per_actor", caf_mem);
+  }
+  if (run_idle) PrintBenchLine("idle", "ringactor", "cpu_percent", idle_cpu);
   return 0;
 }
 

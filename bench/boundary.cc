@@ -172,6 +172,10 @@ int Main() {
   const int threads = absl::GetFlag(FLAGS_threads);
   const int64_t calls = smoke ? 500 : absl::GetFlag(FLAGS_calls);
   const int rounds = smoke ? 1 : absl::GetFlag(FLAGS_rounds);
+  if (threads < 1 || calls < 1 || rounds < 1) {
+    std::fprintf(stderr, "--threads, --calls and --rounds must be >= 1\n");
+    return 2;
+  }
   std::printf("ringactor //bench:boundary: %d foreign threads, closed loop, "
               "echo actors on 2 shards / 2 CAF threads / 2 server threads%s\n\n",
               threads, smoke ? " (smoke)" : "");

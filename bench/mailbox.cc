@@ -344,6 +344,15 @@ int Main() {
   const int backlog = smoke ? 1000 : absl::GetFlag(FLAGS_backlog);
   const int samples = smoke ? 5 : absl::GetFlag(FLAGS_samples);
   const int rounds = smoke ? 1 : absl::GetFlag(FLAGS_rounds);
+  // Each sender deals its increments round-robin over the owners, and each
+  // owner reports once it has its exact share: a multiple of kOwners.
+  if (per_sender < kOwners || per_sender % kOwners != 0 || per_shard < 1 ||
+      backlog < 0 || samples < 1 || rounds < 1) {
+    std::fprintf(stderr, "--increments must be a positive multiple of %d "
+                         "(the hot owners); --senders_per_shard, --samples "
+                         "and --rounds >= 1; --backlog >= 0\n", kOwners);
+    return 2;
+  }
   std::printf("ringactor //bench:mailbox: %d senders per shard x 2 shards -> "
               "%d hot owners, %ld increments per sender%s\n\n",
               per_shard, kOwners, per_sender, smoke ? " (smoke)" : "");

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Runs a benchmark binary with --smoke and checks it printed BENCH lines, so
-# no benchmark can rot unnoticed.
+# Runs a benchmark binary with --smoke and checks that it printed BENCH lines
+# and that every one is well formed (a finite number: no nan or inf), so no
+# benchmark can rot unnoticed.
 set -euo pipefail
 out=$("$1" --smoke "${@:2}")
 echo "$out"
-n=$(grep -c '^BENCH scenario=[a-z_]* impl=[a-z0-9_]* metric=[a-z_]* value=[0-9.e+-]*$' <<<"$out" || true)
-if [ "$n" -lt 1 ]; then
-  echo "smoke: no well-formed BENCH lines" >&2
+all=$(grep -c '^BENCH ' <<<"$out" || true)
+good=$(grep -cE '^BENCH scenario=[a-z0-9_]+ impl=[a-z0-9_]+ metric=[a-z0-9_]+ value=-?[0-9][0-9.]*(e[+-]?[0-9]+)?$' <<<"$out" || true)
+if [ "$all" -lt 1 ] || [ "$good" -ne "$all" ]; then
+  echo "smoke: $good of $all BENCH lines well formed" >&2
   exit 1
 fi
-echo "smoke: $n BENCH lines"
+echo "smoke: $all BENCH lines"

@@ -382,6 +382,13 @@ int Main() {
   const uint64_t slow_n = smoke ? 2'000 : n / 10;
   const uint64_t slow_iters = smoke ? 200 : iters / 20;
   const double idle_s = smoke ? 0.2 : absl::GetFlag(FLAGS_idle_seconds);
+  const int rounds = smoke ? 1 : absl::GetFlag(FLAGS_rounds);
+  if (n < 10 || iters < 20 || idle_s <= 0 || rounds < 1) {
+    std::fprintf(stderr, "--messages must be >= 10, --pingpongs >= 20 (the "
+                         "kernel-wake peers run a tenth and a twentieth), "
+                         "--idle_seconds > 0, --rounds >= 1\n");
+    return 2;
+  }
 
   std::printf("ringactor //bench:transport: 2 shards pinned to CPUs 0 and 1, "
               "16-byte payloads%s\n\n", smoke ? " (smoke)" : "");
@@ -404,7 +411,6 @@ int Main() {
   };
   // Rounds interleave the impls so that a noisy stretch of this shared
   // machine hits all of them; each figure is the impl's median round.
-  const int rounds = smoke ? 1 : absl::GetFlag(FLAGS_rounds);
   for (int round = 0; round < rounds; ++round) {
     for (Row& row : rows) {
       row.oneways.push_back(row.oneway());

@@ -42,7 +42,7 @@ double SpscOneway(uint64_t n) {
 }
 
 double SpscPingPong(uint64_t iters) {
-  SpscRing there(64), back(64);
+  SlotRing there(64), back(64);
   Clock::time_point start, end;
   std::atomic<int> ready{0};
   RunPair(
@@ -50,23 +50,19 @@ double SpscPingPong(uint64_t iters) {
         ready.fetch_add(1);
         while (ready.load() < 2) CpuRelax();
         start = Clock::now();
+        Payload p;
         for (uint64_t i = 0; i < iters; ++i) {
           there.Push({i, i});
-          there.Publish();
-          while (back.Drain([](const Payload&) {}) == 0) CpuRelax();
+          while (!back.Pop(p)) CpuRelax();
         }
         end = Clock::now();
       },
       [&] {
         ready.fetch_add(1);
-        for (uint64_t i = 0; i < iters;) {
-          const uint64_t n = there.Drain([&](const Payload& p) { back.Push(p); });
-          if (n != 0) {
-            back.Publish();
-            i += n;
-          } else {
-            CpuRelax();
-          }
+        Payload p;
+        for (uint64_t i = 0; i < iters; ++i) {
+          while (!there.Pop(p)) CpuRelax();
+          back.Push(p);
         }
       });
   return Seconds(end - start) * 1e9 / iters;
