@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 
 #include "absl/strings/str_cat.h"
 #include "io/status.h"
@@ -351,21 +352,20 @@ size_t Endpoint::DrainInbox(Receiver& r, size_t budget) {
   // Almost every poll finds the inbox empty: look before anything else.
   if (budget == 0 || !inbox_.HasWork()) return 0;
   constexpr size_t kBatch = 64;
-  // Left uninitialized: `Envelope batch[64]` value-initialized 1 KB of stack
-  // (a `rep stos`) on every poll, ~60% of this function's samples in a
+  // Raw storage (envelopes are implicit-lifetime, so assigning creates
+  // them): `Envelope batch[64]` value-initialized 1 KB of stack, a
+  // `rep stos`, on every poll: ~60% of this function's samples in a
   // ping-pong profile.
-  union Batch {
-    Batch() {}
-    Envelope e[kBatch];
-  } batch;
+  alignas(Envelope) std::byte raw[kBatch * sizeof(Envelope)];
+  Envelope* const batch = reinterpret_cast<Envelope*>(raw);
   size_t total = 0;
   while (total < budget) {
     size_t k = 0;
     inbox_.Drain(std::min(kBatch, budget - total),
-                 [&](const Envelope& e) { batch.e[k++] = e; });
+                 [&](const Envelope& e) { batch[k++] = e; });
     if (k == 0) break;
     inbox_recent_ = true;
-    r.OnEnvelopes(kForeignShard, batch.e, k);
+    r.OnEnvelopes(kForeignShard, batch, k);
     total += k;
   }
   return total;

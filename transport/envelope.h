@@ -30,12 +30,15 @@ static_assert(std::is_trivially_copyable_v<Envelope>);
 // serve: a stall of ~15 cycles on every send, and most of Shard::Send's time
 // in a profile of //bench:actors tell.
 inline void Store(Envelope& slot, Envelope e) {
+  // GCC merged the two stores into one 16-byte store, and to feed it
+  // spilled `e` to the stack and reloaded it as one vector: the very
+  // store-forwarding stall this function exists to avoid. Passing one word
+  // through an empty asm makes it an opaque register value, so the slot is
+  // written from registers (no spill, no reload).
+  uint64_t value = e.value;
+  asm("" : "+r"(value));
   slot.tag = e.tag;
-  // Keeps GCC from merging the two stores into one 16-byte store, for
-  // which it spilled `e` to the stack and reloaded it as one vector: the
-  // store-forwarding stall this function exists to avoid.
-  asm volatile("" ::: "memory");
-  slot.value = e.value;
+  slot.value = value;
 }
 
 }  // namespace ringactor::transport
