@@ -410,9 +410,8 @@ size_t Endpoint::Poll(Receiver& r, size_t budget) {
       if (got == 0) break;
       drained += got;
       envelopes += got;
-      if (envelopes < budget && inbox_.HasWork()) {
-        envelopes += DrainInbox(r, budget - envelopes);
-      }
+      // Returns at once when the inbox is empty or the budget spent.
+      envelopes += DrainInbox(r, budget - envelopes);
       // Only after a chunk was taken: lanes always make progress.
       if (r.TakeUrgent() || cut) {
         urgent = true;
