@@ -27,6 +27,15 @@
 // Two non-reentrant actors that Ask each other in a cycle wait for each
 // other: every Ask carries a deadline, so the cycle ends in
 // DeadlineExceeded rather than a hang.
+//
+// Stateless (stealable) actors: a type that declares
+// `static constexpr bool kStateless = true;` may be spawned with
+// `Stealable{}` or `StealablePreferred{shard}` placement. The system then
+// keeps one instance per shard, and each message runs on whichever shard
+// takes it: the one it was queued on, or an idle shard that steals it. The
+// type promises that no handler relies on what an earlier message left in
+// the instance. Messages to it keep no order. Stopping any instance (Stop(),
+// a kStop failure) stops them all.
 
 #ifndef RINGACTOR_ACTORS_ACTOR_H_
 #define RINGACTOR_ACTORS_ACTOR_H_
@@ -86,6 +95,8 @@ class Actor : private scheduler::Runnable {
  public:
   // Non-reentrant by default (see the file comment).
   static constexpr bool kReentrant = false;
+  // Not stealable by default (see the file comment).
+  static constexpr bool kStateless = false;
 
   Actor() = default;
   Actor(const Actor&) = delete;
@@ -135,7 +146,7 @@ class Actor : private scheduler::Runnable {
 
   enum class Lifecycle : uint8_t { kNew, kRunning, kStopping };
 
-  // Framework state, moved to the new instance on restart: 80 bytes plus
+  // Framework state, moved to the new instance on restart: 88 bytes plus
   // the vtable pointers.
   internal::MessageNode* mail_head_ = nullptr;
   internal::MessageNode* mail_tail_ = nullptr;
@@ -148,6 +159,7 @@ class Actor : private scheduler::Runnable {
   uint32_t depth_ = 0;      // messages in the mailbox
   uint32_t in_flight_ = 0;  // coroutine handlers not yet finished
   uint32_t shard_ = 0;
+  uint32_t group_ = 0;  // a stealable actor's instance: its group + 1
   uint16_t type_ = 0;  // ActorTypeIndex
   Lifecycle state_ = Lifecycle::kNew;
   OnFailure on_failure_ = OnFailure::kRestart;

@@ -54,6 +54,14 @@ std::string SystemStats::ToString() const {
         "late_replies=%d flow_refusals=%d\n",
         "", s.transport.enqueued, s.transport.sleeps, s.transport.doorbells_sent,
         s.transport.backpressure, s.late_replies, s.flow_control_refusals);
+    if (s.steal.pushed + s.steal.stolen != 0) {
+      absl::StrAppendFormat(
+          &out,
+          "%-28s steal_pushed=%d stolen=%d steal_attempts=%d "
+          "steal_refused=%d nudges=%d steal_depth=%d\n",
+          "", s.steal.pushed, s.steal.stolen, s.steal.attempts,
+          s.steal.refused, s.steal.nudges, s.steal.depth);
+    }
   }
   for (const ActorTypeStats& t : types) {
     absl::StrAppend(&out, line(t.type, t.counters));
@@ -106,6 +114,8 @@ scheduler::ShardSetOptions ActorSystemOptions::ToShardSetOptions() const {
   s.mesh.idle_spin = idle_spin;
   s.loop.incoming_budget = incoming_budget;
   s.loop.backlog_capacity = backlog_capacity;
+  s.loop.steal_queue_capacity = steal_queue_capacity;
+  s.loop.steal_budget = steal_budget;
   return s;
 }
 
@@ -187,6 +197,7 @@ absl::Status ActorSystem::Deliver(uint32_t shard, internal::MessageNode* node,
     delete node;
     return absl::UnavailableError("the actor system is shutting down");
   }
+  if (shard == internal::kStealableShard) return DeliverStealable(node, tag);
   internal::ShardRuntime* cur = internal::ShardRuntime::Current();
   const bool on_shard = cur != nullptr && &cur->system() == this;
   internal::ShardRuntime& target = *runtimes_[shard];
@@ -206,16 +217,24 @@ absl::Status ActorSystem::Deliver(uint32_t shard, internal::MessageNode* node,
     }
     return absl::NotFoundError("the actor has stopped");
   }
-  const transport::Envelope e{tag, reinterpret_cast<uint64_t>(node)};
-  absl::Status s;
   if (on_shard && node->kind != internal::MessageNode::Kind::kOrdinary &&
       tag == internal::kDeliverTag) {
     cur->SendHot(shard, node);  // past any lane backlog
     return absl::OkStatus();
   }
-  if (on_shard) {
+  return SendEnvelope(on_shard ? cur : nullptr, shard, node, tag,
+                      /*counted=*/true);
+}
+
+absl::Status ActorSystem::SendEnvelope(internal::ShardRuntime* cur,
+                                       uint32_t shard,
+                                       internal::MessageNode* node,
+                                       uint64_t tag, bool counted) {
+  const transport::Envelope e{tag, reinterpret_cast<uint64_t>(node)};
+  absl::Status s;
+  if (cur != nullptr) {
     const bool request = tag != internal::kStopTag;
-    if (request && cur->AtAwayCap(shard)) {
+    if (counted && request && cur->AtAwayCap(shard)) {
       delete node;
       return absl::ResourceExhaustedError(absl::StrCat(
           cur->away(shard), " messages from this shard to shard ", shard,
@@ -226,7 +245,7 @@ absl::Status ActorSystem::Deliver(uint32_t shard, internal::MessageNode* node,
     s = cur->shard().Send(ShardId(shard), e,
                           request ? scheduler::SendPriority::kRequest
                                   : scheduler::SendPriority::kReply);
-    if (s.ok()) cur->NoteAway(shard);
+    if (s.ok() && counted) cur->NoteAway(shard);
   } else {
     // Pairs with Shutdown(): either we see closed_, or it sees us and waits
     // until the envelope is in the inbox (where the final drain frees it).
@@ -291,7 +310,10 @@ SystemStats ActorSystem::Stats() const {
     }
     s.late_replies = rt.late_replies();
     s.flow_control_refusals = rt.flow_control_refusals();
-    if (shards_ != nullptr) s.transport = shards_->mesh().Stats(ShardId(i));
+    if (shards_ != nullptr) {
+      s.transport = shards_->mesh().Stats(ShardId(i));
+      s.steal = shards_->shard(ShardId(i)).steal_stats();
+    }
     out.total += s.actors;
     out.shards.push_back(s);
   }

@@ -23,8 +23,10 @@
 #include "scheduler/notification.h"
 #include "absl/time/time.h"
 #include "actors/actor.h"
+#include "actors/internal/ask.h"
 #include "actors/internal/message.h"
 #include "actors/internal/runtime.h"
+#include "actors/internal/stealable.h"
 #include "actors/stats.h"
 #include "google/protobuf/message_lite.h"
 #include "scheduler/awaitables.h"
@@ -45,6 +47,8 @@ using scheduler::Placement;
 using scheduler::RoundRobin;
 using scheduler::Sleep;
 using scheduler::SleepUntil;
+using scheduler::Stealable;
+using scheduler::StealablePreferred;
 using scheduler::Sticky;
 using scheduler::Task;
 using scheduler::WithTimeout;
@@ -84,6 +88,12 @@ struct ActorSystemOptions {
   uint32_t mailbox_batch = 64;
   // Envelopes each shard takes from its lanes per loop turn, [1, 1 << 20].
   uint32_t incoming_budget = 1024;
+  // Messages for stealable actors that may wait on one shard, a power of
+  // two in [2, 1 << 20]; a send beyond it answers ResourceExhausted.
+  uint32_t steal_queue_capacity = 4096;
+  // Such messages a shard runs per loop turn, from its own queue or, when
+  // it is idle, stolen from the deepest other queue, [1, 65536].
+  uint32_t steal_budget = 16;
   // Boundary calls in flight at once (all threads, all shards), [1,
   // inbox_capacity]: calls alone can never overflow a shard's inbox.
   uint32_t boundary_capacity = 1024;
@@ -108,189 +118,12 @@ struct SpawnOptions {
 class ActorSystem;
 class Boundary;
 
-namespace internal {
-
-template <typename V>
-using AskResultOf =
-    std::conditional_t<std::is_void_v<V>, absl::Status, absl::StatusOr<V>>;
-
-// Turns a reply into what Ask yields, and frees it.
-template <typename V>
-AskResultOf<V> TakeReply(ReplyNode* reply) {
-  AskResultOf<V> out = [&]() -> AskResultOf<V> {
-    // Moved: the reply goes home to another shard to be freed, and the
-    // status payload's refcount must not be shared across threads.
-    if (!reply->status.ok()) return std::move(reply->status);
-    if constexpr (std::is_void_v<V>) {
-      return absl::OkStatus();
-    } else {
-      return std::move(static_cast<TypedReply<V>*>(reply)->value);
-    }
-  }();
-  Free(reply);
-  return out;
-}
-
-// AskAwaiter<V>
-//
-// `co_await ref.Ask(msg, timeout)`. Sends when awaited; resumes with the
-// reply, an error reply, DeadlineExceeded at the deadline, or Unavailable
-// at shutdown. Lives in the asking coroutine's frame; destroying it
-// unregisters the Ask (a late reply is then dropped and counted).
-template <typename V>
-class [[nodiscard]] AskAwaiter final : public PendingAsk,
-                                       public scheduler::Timer {
- public:
-  using Result = AskResultOf<V>;
-
-  // `expired`: the deadline had passed when the Ask was made (a timeout of
-  // zero or less); it then fails at once, without sending. (An Ask awaited
-  // long after it was made is sent, and ends with DeadlineExceeded at its
-  // timer; its target drops it unrun. That spares every Ask a second clock
-  // read.)
-  AskAwaiter(ActorSystem* system, uint32_t shard, MessageNode* node,
-             int64_t deadline_ns, bool expired)
-      : system_(system),
-        shard_(shard),
-        node_(node),
-        deadline_ns_(deadline_ns),
-        expired_(expired) {}
-  AskAwaiter(AskAwaiter&& o) noexcept
-      : system_(o.system_),
-        shard_(o.shard_),
-        node_(std::exchange(o.node_, nullptr)),
-        deadline_ns_(o.deadline_ns_),
-        expired_(o.expired_) {}
-  ~AskAwaiter() override {
-    delete node_;
-    if (registered_) runtime_->UnregisterAsk(to_);
-  }
-
-  bool await_ready();
-  void await_suspend(std::coroutine_handle<> h) {
-    handle_ = h;
-    if (deadline_ns_ != scheduler::kNoDeadline) Arm(deadline_ns_);
-  }
-  Result await_resume() { return std::move(*result_); }
-
- private:
-  void OnReply(ReplyNode* reply) override {
-    registered_ = false;
-    Disarm();
-    result_.emplace(TakeReply<V>(reply));
-    runtime_->shard().PostResume(handle_);
-  }
-  void OnFire() noexcept override {
-    runtime_->UnregisterAsk(to_);
-    registered_ = false;
-    runtime_->CountAskTimeout(type_);
-    result_.emplace(absl::DeadlineExceededError("Ask: no reply before the deadline"));
-    handle_.resume();
-  }
-
-  ActorSystem* system_;
-  uint32_t shard_;
-  MessageNode* node_;
-  int64_t deadline_ns_;
-  bool expired_;
-  ShardRuntime* runtime_ = nullptr;
-  ReplyTo to_;
-  uint16_t type_ = 0;
-  bool registered_ = false;
-  std::coroutine_handle<> handle_;
-  std::optional<Result> result_;
-};
-
-
-// AskGroup<V>
-//
-// `co_await AskAll(refs, msg, timeout)`: one Ask per ref, all sent at once,
-// one resumption when every reply (or the deadline) is in.
-template <typename V>
-class [[nodiscard]] AskGroup final : public scheduler::Timer {
- public:
-  using Result = AskResultOf<V>;
-  struct Target {
-    ActorSystem* system;
-    uint32_t shard;
-    MessageNode* node;
-  };
-
-  AskGroup(std::vector<Target> targets, int64_t deadline_ns)
-      : targets_(std::move(targets)), deadline_ns_(deadline_ns) {}
-  AskGroup(AskGroup&& o) noexcept
-      : targets_(std::move(o.targets_)), deadline_ns_(o.deadline_ns_) {}
-  ~AskGroup() override {
-    for (Target& t : targets_) delete t.node;
-    if (members_ != nullptr) {
-      for (size_t i = 0; i < targets_.size(); ++i) {
-        if (members_[i].registered) runtime_->UnregisterAsk(members_[i].to);
-      }
-    }
-  }
-
-  bool await_ready();
-  void await_suspend(std::coroutine_handle<> h) {
-    handle_ = h;
-    if (deadline_ns_ != scheduler::kNoDeadline) Arm(deadline_ns_);
-  }
-  std::vector<Result> await_resume() {
-    std::vector<Result> out;
-    out.reserve(targets_.size());
-    for (size_t i = 0; i < targets_.size(); ++i) {
-      out.push_back(std::move(*members_[i].result));
-    }
-    return out;
-  }
-
- private:
-  struct Member final : PendingAsk {
-    AskGroup* group = nullptr;
-    ReplyTo to;
-    bool registered = false;
-    std::optional<Result> result;
-    void OnReply(ReplyNode* reply) override {
-      registered = false;
-      result.emplace(TakeReply<V>(reply));
-      group->OneDone();
-    }
-  };
-  void OneDone() {
-    if (--outstanding_ == 0 && handle_) {
-      Disarm();
-      runtime_->shard().PostResume(handle_);
-    }
-  }
-  void OnFire() noexcept override {
-    for (size_t i = 0; i < targets_.size(); ++i) {
-      Member& m = members_[i];
-      if (!m.registered) continue;
-      runtime_->UnregisterAsk(m.to);
-      m.registered = false;
-      runtime_->CountAskTimeout(type_);
-      m.result.emplace(
-          absl::DeadlineExceededError("AskAll: no reply before the deadline"));
-    }
-    outstanding_ = 0;
-    handle_.resume();
-  }
-
-  std::vector<Target> targets_;
-  int64_t deadline_ns_;
-  std::unique_ptr<Member[]> members_;
-  ShardRuntime* runtime_ = nullptr;
-  size_t outstanding_ = 0;
-  uint16_t type_ = 0;
-  std::coroutine_handle<> handle_;
-};
-
-}  // namespace internal
-
 // ActorRef<A>
 //
 // Names an actor of type A: small (24 bytes), copyable, usable from any
 // thread. It does not keep the actor alive: after the actor stops, Tell and
-// Ask answer NotFound. Must not outlive its ActorSystem.
+// Ask answer NotFound. Must not outlive its ActorSystem. A stealable actor's
+// ref names no shard (shard() is kForeignShard) and has no counter lanes.
 //
 // Thread-safe.
 template <typename A>
@@ -322,7 +155,8 @@ class ActorRef {
     CheckMessage<T>();
     if constexpr (internal::IsCoalesced<A, T>()) {
       internal::ShardRuntime* rt = internal::ShardRuntime::Current();
-      if (rt != nullptr && system_ != nullptr && &rt->system() == system_) {
+      if (rt != nullptr && system_ != nullptr && &rt->system() == system_ &&
+          shard_ != internal::kStealableShard) {
         return TellCoalesced<T>(*rt, std::forward<M>(msg));
       }
     }
@@ -338,7 +172,8 @@ class ActorRef {
   // is woken (OnCount) by its policy (see Actor::kCountWakeThreshold). Totals
   // are exact; a sum that would overflow int64 is shipped early instead.
   // From a thread outside the system each call is one update. NotFound for
-  // a stopped actor; Unavailable during shutdown.
+  // a stopped actor; Unavailable during shutdown; FailedPrecondition for a
+  // stealable actor (a counter is state).
   absl::Status Count(uint32_t counter, int64_t delta) const;
 
   // ActorRef::Ask()
@@ -441,22 +276,25 @@ class ActorSystem {
   // InvalidArgument for a Pinned shard out of range; Unavailable after
   // Shutdown began. With OnFailure::kRestart, `args` are copied to re-create
   // the actor (if they are not copyable, a failure stops it instead).
+  //
+  // Stealable / StealablePreferred placement (A declares kStateless): A is
+  // constructed once per shard from copies of `args` (InvalidArgument if A
+  // is not stateless or `args` are not copyable, or for a preferred shard
+  // out of range); see actors/actor.h.
   template <typename A, typename... Args>
   absl::StatusOr<ActorRef<A>> Spawn(const SpawnOptions& options,
                                     Args&&... args) {
     static_assert(std::is_base_of_v<Actor, A>, "A must derive from Actor");
+    if (scheduler::IsStealable(options.placement)) {
+      return SpawnStealable<A>(options, args...);
+    }
     internal::ActorFactory* factory = nullptr;
     if constexpr ((std::is_copy_constructible_v<std::decay_t<Args>> && ...)) {
       if (options.on_failure == OnFailure::kRestart) {
         factory = new internal::TypedFactory<A, std::decay_t<Args>...>(args...);
       }
     }
-    A* actor = new A(std::forward<Args>(args)...);
-    actor->type_ = internal::ActorTypeIndex<A>();
-    internal::SetCountPolicy(
-        actor->type_, {A::kCountWakeThreshold,
-                       absl::ToInt64Nanoseconds(A::kCountMaxDelay)});
-    actor->reentrant_ = A::kReentrant;
+    A* actor = Prepare(new A(std::forward<Args>(args)...));
     auto placed = Place(actor, factory, options);
     if (!placed.ok()) return placed.status();
     return ActorRef<A>(this, placed->shard, placed->slot, placed->gen);
@@ -502,6 +340,16 @@ class ActorSystem {
   // -- Internal (used by ActorRef) ------------------------------------------
   absl::Status Deliver(uint32_t shard, internal::MessageNode* node,
                        uint64_t tag = internal::kDeliverTag);
+  bool IsAlive(uint32_t shard, uint32_t slot, uint32_t gen) const {
+    return shard == internal::kStealableShard
+               ? stealable_.IsAlive(slot)
+               : runtimes_[shard]->slots().IsAlive(slot, gen);
+  }
+  const internal::StealableTable& stealable() const { return stealable_; }
+  // Stops every instance of stealable actor `index` but the one on shard
+  // `except` (whose own stop called this).
+  void StopStealable(uint32_t index,
+                     uint32_t except = internal::kStealableShard);
   internal::ShardRuntime& runtime(uint32_t shard) { return *runtimes_[shard]; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   scheduler::ShardSet& shard_set() { return *shards_; }
@@ -513,11 +361,56 @@ class ActorSystem {
   explicit ActorSystem(const ActorSystemOptions& options);
   absl::StatusOr<Placed> Place(Actor* actor, internal::ActorFactory* factory,
                                const SpawnOptions& options);
+  template <typename A>
+  static A* Prepare(A* actor) {
+    actor->type_ = internal::ActorTypeIndex<A>();
+    internal::SetCountPolicy(
+        actor->type_, {A::kCountWakeThreshold,
+                       absl::ToInt64Nanoseconds(A::kCountMaxDelay)});
+    actor->reentrant_ = A::kReentrant;
+    return actor;
+  }
+  using Instances = std::vector<std::pair<Actor*, internal::ActorFactory*>>;
+  template <typename A, typename... Args>
+  absl::StatusOr<ActorRef<A>> SpawnStealable(const SpawnOptions& options,
+                                             const Args&... args) {
+    if constexpr (!A::kStateless) {
+      return absl::InvalidArgumentError(
+          "Spawn: Stealable placement needs a stateless actor type (static "
+          "constexpr bool kStateless = true)");
+    } else if constexpr (!(std::is_copy_constructible_v<Args> && ...)) {
+      return absl::InvalidArgumentError(
+          "Spawn: a stealable actor is constructed once per shard; its "
+          "arguments must be copyable");
+    } else {
+      Instances instances;
+      for (uint32_t i = 0; i < num_shards(); ++i) {
+        internal::ActorFactory* factory = nullptr;
+        if (options.on_failure == OnFailure::kRestart) {
+          factory = new internal::TypedFactory<A, Args...>(args...);
+        }
+        instances.emplace_back(Prepare(new A(args...)), factory);
+      }
+      auto index = PlaceStealable(std::move(instances), options);
+      if (!index.ok()) return index.status();
+      return ActorRef<A>(this, internal::kStealableShard, *index, 0);
+    }
+  }
+  absl::StatusOr<uint32_t> PlaceStealable(Instances instances,
+                                          const SpawnOptions& options);
+  absl::Status DeliverStealable(internal::MessageNode* node, uint64_t tag);
+  // Sends `node` to another shard's lane (from a shard, `cur`) or inbox
+  // (from outside, `cur` null). `counted`: subject to flow control.
+  absl::Status SendEnvelope(internal::ShardRuntime* cur, uint32_t shard,
+                            internal::MessageNode* node, uint64_t tag,
+                            bool counted);
+  uint32_t LeastLoadedShard();
 
   const ActorSystemOptions options_;
   std::vector<std::unique_ptr<internal::ShardRuntime>> runtimes_;
   std::unique_ptr<scheduler::ShardSet> shards_;
   std::shared_ptr<Boundary> boundary_;
+  internal::StealableTable stealable_;
   std::atomic<bool> closed_{false};  // read by every send
   // Written by spawns and by foreign threads' sends: on their own line, so
   // they do not slow the reads above.
@@ -572,6 +465,10 @@ absl::Status ActorRef<A>::Count(uint32_t counter, int64_t delta) const {
   if (system_->closed()) {
     return absl::UnavailableError("the actor system is shutting down");
   }
+  if (shard_ == internal::kStealableShard) {
+    return absl::FailedPreconditionError(
+        "Count: a stealable actor has no counter lanes (a counter is state)");
+  }
   internal::ShardRuntime* rt = internal::ShardRuntime::Current();
   if (rt != nullptr && &rt->system() == system_) {
     const internal::FastKey key{shard_, slot_, gen_, counter};
@@ -586,7 +483,7 @@ absl::Status ActorRef<A>::Count(uint32_t counter, int64_t delta) const {
 template <typename A>
 bool ActorRef<A>::alive() const {
   return system_ != nullptr && !system_->closed() &&
-         system_->runtime(shard_).slots().IsAlive(slot_, gen_);
+         system_->IsAlive(shard_, slot_, gen_);
 }
 
 template <typename A>

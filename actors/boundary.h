@@ -463,9 +463,7 @@ absl::Status Boundary::Register(absl::string_view name, const ActorRef<A>& ref,
   std::lock_guard<std::mutex> lock(names_mu_);
   auto it = names_.find(name);
   if (it != names_.end() &&
-      system_->runtime(it->second.shard)
-          .slots()
-          .IsAlive(it->second.slot, it->second.gen)) {
+      system_->IsAlive(it->second.shard, it->second.slot, it->second.gen)) {
     return absl::AlreadyExistsError(
         absl::StrCat("an actor is already registered as \"", name, "\""));
   }
@@ -483,9 +481,7 @@ absl::StatusOr<ActorRef<A>> Boundary::Lookup(absl::string_view name) {
   std::lock_guard<std::mutex> lock(names_mu_);
   auto it = names_.find(name);
   if (it == names_.end() ||
-      !system_->runtime(it->second.shard)
-           .slots()
-           .IsAlive(it->second.slot, it->second.gen)) {
+      !system_->IsAlive(it->second.shard, it->second.slot, it->second.gen)) {
     return absl::NotFoundError(absl::StrCat("no actor named \"", name, "\""));
   }
   if (it->second.type != internal::ActorTypeIndex<A>()) {

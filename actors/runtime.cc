@@ -407,6 +407,7 @@ Actor* ShardRuntime::Restart(Actor* old) {
   fresh->gen_ = old->gen_;
   fresh->depth_ = old->depth_;
   fresh->shard_ = old->shard_;
+  fresh->group_ = old->group_;
   fresh->type_ = old->type_;
   fresh->on_failure_ = old->on_failure_;
   fresh->reentrant_ = old->reentrant_;
@@ -428,6 +429,10 @@ void ShardRuntime::StopActor(Actor* a) {
   if (a->state_ == Actor::Lifecycle::kStopping) return;
   a->state_ = Actor::Lifecycle::kStopping;
   slots_.Retire(a->slot_);
+  // One instance of a stealable actor stops: they all do.
+  if (a->group_ != 0 && phase_ == Phase::kRunning) {
+    system_.StopStealable(a->group_ - 1, shard_);
+  }
   const absl::Status why =
       phase_ == Phase::kRunning
           ? absl::NotFoundError("the actor stopped before handling this")
@@ -598,6 +603,8 @@ void ShardRuntime::OnEnvelopes(transport::ShardId from,
       auto* reply = reinterpret_cast<ReplyNode*>(e[i].value);
       if (reply->hot) NoteUrgent();
       DeliverReply(reply);
+    } else if (e[i].tag == kStealableTag) {
+      OnStealableEnvelope(reinterpret_cast<MessageNode*>(e[i].value));
     } else {
       Enqueue(reinterpret_cast<MessageNode*>(e[i].value), /*local=*/false)
           .IgnoreError();
@@ -615,6 +622,7 @@ void ShardRuntime::OnWord(uint32_t tag, uint64_t value) {
 
 void ShardRuntime::OnShardStopping() {
   phase_ = Phase::kStopping;
+  DropStealable();
   const uint32_t high = slots_.high_water();
   for (uint32_t slot = 0; slot < high; ++slot) {
     Actor* a = slots_.Get(slot)->actor.load(std::memory_order_acquire);

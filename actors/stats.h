@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "scheduler/shard.h"
 #include "transport/stats.h"
 
 namespace ringactor {
@@ -40,6 +41,8 @@ struct ShardStats {
   // were away at the target shard (lane_capacity + backlog_capacity).
   uint64_t flow_control_refusals = 0;
   transport::TransportStats transport;
+  // Messages for stealable actors: queued here, stolen by this shard.
+  scheduler::StealStats steal;
 };
 
 struct ActorTypeStats {

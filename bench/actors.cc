@@ -9,6 +9,8 @@
 //                    docs advise bulk senders; CAF's send without pause)
 //   fanout_balanced  a request Asks 16 workers, waits for all 16 replies
 //   fanout_skewed    the same, one worker does 20x the work
+//                    (both run twice: workers pinned 8 per shard, and
+//                    workers spawned Stealable, which idle shards steal)
 //   spawn_memory     RSS per idle actor for 1,000,000 actors
 //   idle             CPU of an idle system (2 shards, 10,000 actors)
 //
@@ -196,8 +198,10 @@ double RingactorTell(int64_t per_sender) {
 
 // -- fanout --------------------------------------------------------------------
 
+// Stateless, so it may also be spawned Stealable (see RingactorFanout).
 class Worker : public Actor {
  public:
+  static constexpr bool kStateless = true;
   explicit Worker(int iterations) : iterations_(iterations) {}
   WorkDone Handle(const Work& w) {
     WorkDone d;
@@ -228,11 +232,16 @@ class Coordinator : public Actor {
   std::vector<ActorRef<Worker>> workers_;
 };
 
-double RingactorFanout(const FanoutParams& p) {
+// `stealable`: the workers are spawned Stealable, so each request's 16
+// Asks queue on the coordinator's shard and the other shard steals from
+// there; otherwise they are pinned, 8 per shard.
+double RingactorFanout(const FanoutParams& p, bool stealable) {
   auto sys = NewSystem();
   std::vector<ActorRef<Worker>> workers;
   for (int i = 0; i < p.workers; ++i) {
-    auto w = sys->Spawn<Worker>(SpawnOptions{Pinned{ShardId(i % 2)}},
+    const Placement placement =
+        stealable ? Placement(Stealable{}) : Placement(Pinned{ShardId(i % 2)});
+    auto w = sys->Spawn<Worker>(SpawnOptions{placement},
                                 p.WorkerIterations(i));
     Check(w.status(), "spawn");
     workers.push_back(*w);
@@ -354,7 +363,7 @@ int Main() {
       run_idle ? InChild([&] { return RingactorIdleCpuPercent(idle_s); }) : 0;
 
   struct Series {
-    std::vector<double> rtt, tell, bal, skew;
+    std::vector<double> rtt, tell, bal, skew, steal_bal, steal_skew;
   } ra, caf, spsc;
   for (int round = 0; round < rounds; ++round) {
     // Settled: each run starts from a trimmed heap (bench_util.h).
@@ -363,8 +372,10 @@ int Main() {
     }
     if (tells > 0) ra.tell.push_back(Settled(RingactorTell(tells)));
     if (balanced.requests > 0) {
-      ra.bal.push_back(Settled(RingactorFanout(balanced)));
-      ra.skew.push_back(Settled(RingactorFanout(skewed)));
+      ra.bal.push_back(Settled(RingactorFanout(balanced, false)));
+      ra.skew.push_back(Settled(RingactorFanout(skewed, false)));
+      ra.steal_bal.push_back(Settled(RingactorFanout(balanced, true)));
+      ra.steal_skew.push_back(Settled(RingactorFanout(skewed, true)));
     }
     if (only_ringactor) continue;
     double best_rtt = 1e30, best_tell = 0, best_bal = 0, best_skew = 0;
@@ -392,8 +403,11 @@ int Main() {
   }
   if (only_ringactor) {
     std::printf("ringactor only: rtt %.0f ns, tell %s/s, fanout %s/s and "
-                "%s/s\n", Median(ra.rtt), Human(Median(ra.tell)).c_str(),
-                Human(Median(ra.bal)).c_str(), Human(Median(ra.skew)).c_str());
+                "%s/s (stealable workers: %s/s and %s/s)\n",
+                Median(ra.rtt), Human(Median(ra.tell)).c_str(),
+                Human(Median(ra.bal)).c_str(), Human(Median(ra.skew)).c_str(),
+                Human(Median(ra.steal_bal)).c_str(),
+                Human(Median(ra.steal_skew)).c_str());
     return 0;
   }
   const double ideal_bal = IdealFanout(balanced);
@@ -403,6 +417,7 @@ int Main() {
   const double r_tell = Median(ra.tell), c_tell = Median(caf.tell);
   const double r_bal = Median(ra.bal), c_bal = Median(caf.bal);
   const double r_skew = Median(ra.skew), c_skew = Median(caf.skew);
+  const double st_bal = Median(ra.steal_bal), st_skew = Median(ra.steal_skew);
 
   Table table({"scenario", "metric", "ringactor", "caf", "spsc_limit",
                "ringactor vs caf"});
@@ -429,8 +444,17 @@ int Main() {
     table.AddRow({"fanout_skewed", "requests_per_s", Human(r_skew),
                   Human(c_skew), "-",
                   absl::StrFormat("%.2fx", r_skew / c_skew)});
-    absl::StrAppendFormat(&targets, "fanout >= 2x CAF: %.2fx / %.2fx; ",
-                          r_bal / c_bal, r_skew / c_skew);
+    table.AddRow({"fanout_balanced (stealable workers)", "requests_per_s",
+                  Human(st_bal), Human(c_bal), "-",
+                  absl::StrFormat("%.2fx", st_bal / c_bal)});
+    table.AddRow({"fanout_skewed (stealable workers)", "requests_per_s",
+                  Human(st_skew), Human(c_skew), "-",
+                  absl::StrFormat("%.2fx", st_skew / c_skew)});
+    absl::StrAppendFormat(&targets,
+                          "fanout >= 2x CAF: pinned workers %.2fx / %.2fx, "
+                          "stealable workers %.2fx / %.2fx; ",
+                          r_bal / c_bal, r_skew / c_skew, st_bal / c_bal,
+                          st_skew / c_skew);
   }
   if (run_mem) {
     table.AddRow({"spawn_memory", "bytes_per_actor",
@@ -448,10 +472,11 @@ int Main() {
   }
   if (balanced.requests > 0) {
     std::printf("fanout vs ideal (all work spread over 2 threads): balanced "
-                "ringactor %.0f%%, caf %.0f%%; skewed ringactor %.0f%%, caf "
-                "%.0f%%\n",
-                100 * r_bal / ideal_bal, 100 * c_bal / ideal_bal,
-                100 * r_skew / ideal_skew, 100 * c_skew / ideal_skew);
+                "ringactor %.0f%% (stealable %.0f%%), caf %.0f%%; skewed "
+                "ringactor %.0f%% (stealable %.0f%%), caf %.0f%%\n",
+                100 * r_bal / ideal_bal, 100 * st_bal / ideal_bal,
+                100 * c_bal / ideal_bal, 100 * r_skew / ideal_skew,
+                100 * st_skew / ideal_skew, 100 * c_skew / ideal_skew);
   }
   std::printf("\n");
   if (pingpongs > 0) {
@@ -466,9 +491,13 @@ int Main() {
   if (balanced.requests > 0) {
     PrintBenchLine("fanout_balanced", "ringactor", "requests_per_s", r_bal);
     PrintBenchLine("fanout_balanced", "caf", "requests_per_s", c_bal);
+    PrintBenchLine("fanout_balanced", "ringactor_stealable", "requests_per_s",
+                   st_bal);
     PrintBenchLine("fanout_balanced", "ideal", "requests_per_s", ideal_bal);
     PrintBenchLine("fanout_skewed", "ringactor", "requests_per_s", r_skew);
     PrintBenchLine("fanout_skewed", "caf", "requests_per_s", c_skew);
+    PrintBenchLine("fanout_skewed", "ringactor_stealable", "requests_per_s",
+                   st_skew);
     PrintBenchLine("fanout_skewed", "ideal", "requests_per_s", ideal_skew);
   }
   if (run_mem) {

@@ -1,9 +1,9 @@
 // File: scheduler/placement.h
 //
 // Where a new actor lives. Pinned and Sticky are deterministic; RoundRobin
-// spreads. Stealable / StealablePreferred (stateless actors, a later issue)
-// will be two more alternatives here: the run queue already separates
-// shard-private runnables from the sources a loop polls.
+// spreads. Stealable and StealablePreferred are for stateless actors: every
+// shard runs their messages (see Shard's steal queue), so they have no home
+// shard for Resolve to pick.
 
 #ifndef RINGACTOR_SCHEDULER_PLACEMENT_H_
 #define RINGACTOR_SCHEDULER_PLACEMENT_H_
@@ -45,11 +45,28 @@ struct Sticky {
   uint64_t hash;
 };
 
-using Placement = std::variant<RoundRobin, Pinned, Sticky>;
+// A stateless actor: each message is queued on the sending shard (from a
+// thread outside the system: the shard with the shortest steal queue), and
+// an idle shard may steal it.
+struct Stealable {};
+// Like Stealable, but messages are queued on `shard` (they still move to
+// idle shards).
+struct StealablePreferred {
+  transport::ShardId shard;
+};
+
+using Placement =
+    std::variant<RoundRobin, Pinned, Sticky, Stealable, StealablePreferred>;
+
+inline bool IsStealable(const Placement& p) {
+  return std::holds_alternative<Stealable>(p) ||
+         std::holds_alternative<StealablePreferred>(p);
+}
 
 // The shard `p` selects among `num_shards`; `round_robin` is the caller's
 // counter (advanced only for RoundRobin). InvalidArgument-worthy input (a
-// pinned shard out of range) yields kForeignShard.
+// pinned shard out of range) and the stealable placements, which have no
+// home shard, yield kForeignShard.
 inline transport::ShardId Resolve(const Placement& p, uint32_t num_shards,
                                   uint64_t round_robin) {
   if (const auto* pin = std::get_if<Pinned>(&p)) {
@@ -59,6 +76,7 @@ inline transport::ShardId Resolve(const Placement& p, uint32_t num_shards,
   if (const auto* sticky = std::get_if<Sticky>(&p)) {
     return transport::ShardId(static_cast<uint32_t>(sticky->hash % num_shards));
   }
+  if (IsStealable(p)) return transport::kForeignShard;
   return transport::ShardId(static_cast<uint32_t>(round_robin % num_shards));
 }
 

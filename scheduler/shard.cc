@@ -73,7 +73,11 @@ void FinishRoot(PromiseBase& p, std::coroutine_handle<> frame) noexcept {
 
 Shard::Shard(ShardSet& set, transport::ShardId id, ShardHooks* hooks,
              const ShardLoopOptions& options)
-    : set_(set), id_(id), hooks_(hooks), options_(options) {}
+    : set_(set),
+      id_(id),
+      hooks_(hooks),
+      options_(options),
+      steal_queue_(options.steal_queue_capacity) {}
 
 Shard::~Shard() = default;
 
@@ -196,6 +200,87 @@ size_t Shard::RunReady(size_t budget) {
   return ran;
 }
 
+size_t Shard::RunOwnStealable() {
+  // At least one item per turn, however much else is ready, so none starves
+  // behind local work; more while nothing else is. One at a time: the rest
+  // stays in the queue, stealable, while this one runs.
+  size_t ran = 0;
+  while (ran < options_.steal_budget && (ran == 0 || run_queue_.empty())) {
+    void* item = steal_queue_.Pop();
+    if (item == nullptr) break;
+    hooks_->RunStealable(item, /*stolen=*/false);
+    RunReady(run_queue_.size());
+    ++ran;
+  }
+  return ran;
+}
+
+size_t Shard::Steal() {
+  const uint32_t n = set_.size();
+  size_t ran = 0;
+  for (uint32_t tries = 0;
+       n > 1 && ran < options_.steal_budget && tries < 2 * options_.steal_budget;
+       ++tries) {
+    // The deepest queue; ties go to the first after the last victim.
+    Shard* victim = nullptr;
+    size_t deepest = 0;
+    for (uint32_t k = 0; k < n; ++k) {
+      const uint32_t i = (next_victim_ + k) % n;
+      if (i == id_.value()) continue;
+      const size_t depth = set_.shards_[i]->steal_queue_.Size();
+      if (depth > deepest) {
+        deepest = depth;
+        victim = set_.shards_[i].get();
+      }
+    }
+    if (victim == nullptr) break;
+    next_victim_ = (victim->id_.value() + 1) % n;
+    steal_attempts_.Add(1);
+    void* item = victim->steal_queue_.Steal();
+    if (item == nullptr) continue;  // lost a race; look again
+    steal_stolen_.Add(1);
+    hooks_->RunStealable(item, /*stolen=*/true);
+    RunReady(run_queue_.size());
+    ++ran;
+    if (endpoint_->HasWork()) break;  // our own incoming work first
+  }
+  return ran;
+}
+
+void Shard::SetIdle(bool idle) {
+  if (idle_published_ == idle) return;
+  idle_published_ = idle;
+  idle_.store(idle, std::memory_order_seq_cst);
+}
+
+void Shard::NudgeIdleShards() {
+  // The push's seq_cst bottom store precedes these seq_cst loads; an idle
+  // shard's seq_cst `idle` store precedes its loads of our queue.
+  bool rang = false;
+  for (uint32_t i = 0; i < set_.size(); ++i) {
+    if (i == id_.value() ||
+        !set_.shards_[i]->idle_.load(std::memory_order_seq_cst)) {
+      continue;
+    }
+    rang |= endpoint_->Nudge(transport::ShardId(i));
+    steal_nudges_.Add(1);
+  }
+  // A sleeping shard's doorbell goes out now, not with this turn's flush:
+  // the turn may be long (that is when stealing pays).
+  if (rang) Note(endpoint_->Flush());
+}
+
+StealStats Shard::steal_stats() const {
+  StealStats s;
+  s.pushed = steal_pushed_.Load();
+  s.refused = steal_refused_.Load();
+  s.stolen = steal_stolen_.Load();
+  s.attempts = steal_attempts_.Load();
+  s.nudges = steal_nudges_.Load();
+  s.depth = steal_queue_.Size();
+  return s;
+}
+
 size_t Shard::RunTurn() {
   size_t work = RunForeignClosures();
   if (!timers_.empty() && MayHavePassed(timers_.NextDeadline())) {
@@ -210,6 +295,7 @@ size_t Shard::RunTurn() {
   // Seastar's 50 ms submit_to).
   work += endpoint_->Poll(*hooks_, options_.incoming_budget);
   work += RunReady(options_.run_budget);
+  work += RunOwnStealable();
   if (!backlogged_.empty()) work += MoveBacklogs();
   return work;
 }
@@ -221,8 +307,13 @@ absl::Status Shard::Loop() {
   // for it on its critical path.
   bool quiet = false;
   while (!stopping_.load(std::memory_order_acquire)) {
-    const size_t work = RunTurn();
+    size_t work = RunTurn();
+    if (work == 0 && run_queue_.empty()) {
+      SetIdle(true);  // before looking at the queues: see the steal protocol
+      work = Steal();
+    }
     const bool idle = work == 0 && run_queue_.empty();
+    if (!idle) SetIdle(false);
     hooks_->OnTurnEnd(/*idle=*/idle && quiet);
     RETURN_IF_ERROR(endpoint_->Flush());
     hooks_->AfterFlush(/*idle=*/idle && quiet);
@@ -262,6 +353,7 @@ void Shard::Note(const absl::Status& s) {
 }
 
 void Shard::StopSequence() {
+  SetIdle(false);  // a stopping shard steals nothing: spare it the nudges
   // Closures accepted before Stop still run (SubmitTo's contract).
   RunForeignClosures();
   hooks_->OnShardStopping();

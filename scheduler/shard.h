@@ -22,12 +22,14 @@
 #include "scheduler/envelope_queue.h"
 #include "scheduler/intrusive_fifo.h"
 #include "scheduler/notification.h"
+#include "scheduler/steal_queue.h"
 #include "io/ring.h"
 #include "scheduler/task.h"
 #include "scheduler/timer.h"
 #include "transport/endpoint.h"
 #include "transport/envelope.h"
 #include "transport/shard_id.h"
+#include "transport/stats.h"
 
 namespace ringactor::scheduler {
 
@@ -49,9 +51,8 @@ class Runnable {
   Runnable* next_run_ = nullptr;
 };
 
-// FIFO of Runnables. Stealable placement (a later issue) adds a second,
-// stealable source that the loop polls next to this one; this queue stays
-// shard-private.
+// FIFO of Runnables. Shard-private: stealable work lives in the shard's
+// StealQueue next to it (see Shard).
 class RunQueue {
  public:
   void Push(Runnable* r) {
@@ -94,6 +95,10 @@ class ShardHooks : public transport::Receiver {
   // is destroyed. From now on OnEnvelopes must only free what it gets
   // (send nothing); free remaining state here.
   virtual void OnShardStopped() {}
+  // An item of a steal queue (see Shard::PushStealable), taken from this
+  // shard's own queue (`stolen` false) or another shard's: make it run
+  // here (Post) or dispose of it. The loop runs what it posted at once.
+  virtual void RunStealable(void* item, bool stolen) {}
 
  protected:
   ~ShardHooks() = default;
@@ -117,6 +122,21 @@ struct ShardLoopOptions {
   // Requests that may wait in a shard-local backlog per target shard when
   // the lane is full.
   uint32_t backlog_capacity = 65536;
+  // Items each shard's steal queue holds (a power of two).
+  uint32_t steal_queue_capacity = 4096;
+  // Steal-queue items a loop turn runs: its own (at least one per turn,
+  // more while nothing else is ready), or, when idle, stolen ones.
+  uint32_t steal_budget = 16;
+};
+
+// Work-stealing counters of one shard (a snapshot).
+struct StealStats {
+  uint64_t pushed = 0;    // items put into this shard's steal queue
+  uint64_t refused = 0;   // pushes refused: the queue was full
+  uint64_t stolen = 0;    // items this shard took from other shards' queues
+  uint64_t attempts = 0;  // steal attempts (stolen + lost races)
+  uint64_t nudges = 0;    // idle shards told that this queue has work
+  uint64_t depth = 0;     // items in this shard's queue now
 };
 
 // Shard
@@ -126,8 +146,19 @@ struct ShardLoopOptions {
 //   while running:
 //     run foreign closures (SubmitTo); fire due timers
 //     poll incoming envelopes (budgeted), run ready runnables (budgeted)
+//     run items of its own steal queue (budgeted)
 //     move backlogs into lanes; flush all SQEs in one io_uring_enter
-//     if nothing happened: park until a doorbell, a CQE or the next timer
+//     if nothing happened: steal from the shard with the deepest queue,
+//     else park until a doorbell, a CQE or the next timer
+//
+// Steal protocol. A shard with nothing to do stores `idle = true` (seq_cst)
+// and then looks at every other shard's queue (seq_cst loads) before it
+// parks; a push stores the queue's bottom (seq_cst) and then loads each
+// other shard's `idle` flag: in their single total order one side sees the
+// other. The pusher nudges idle shards at once (Endpoint::Nudge: a wake
+// request, and a doorbell submitted right away if they sleep), so an idle
+// shard notices new work while it polls or sleeps, even if the pusher's
+// turn goes on for long.
 //
 // Shard-affine except where noted.
 class alignas(64) Shard {
@@ -150,6 +181,28 @@ class alignas(64) Shard {
 
   // Queues `r` to run in this or a later loop turn.
   void Post(Runnable* r) { run_queue_.Push(r); }
+
+  // Shard::PushStealable()
+  //
+  // Queues `item` on this shard's steal queue: this shard runs it in a
+  // later turn unless an idle shard steals it first; either way the
+  // ShardHooks::RunStealable of the shard that took it gets it. False when
+  // the queue is full (the caller keeps `item`).
+  bool PushStealable(void* item) {
+    if (!steal_queue_.Push(item)) {
+      steal_refused_.Add(1);
+      return false;
+    }
+    steal_pushed_.Add(1);
+    NudgeIdleShards();
+    return true;
+  }
+  // The newest item of this shard's steal queue, or nullptr (at stop, to
+  // dispose of what is left).
+  void* PopStealable() { return steal_queue_.Pop(); }
+  // Thread-safe snapshots.
+  size_t stealable_depth() const { return steal_queue_.Size(); }
+  StealStats steal_stats() const;
   // Queues the resumption of `h`.
   void PostResume(std::coroutine_handle<> h);
   TimerHeap& timers() { return timers_; }
@@ -196,6 +249,12 @@ class alignas(64) Shard {
   size_t RunTurn();
   size_t RunForeignClosures();
   size_t RunReady(size_t budget);
+  size_t RunOwnStealable();
+  // Idle: takes items from the other shards' queues, deepest first.
+  size_t Steal();
+  // Marks this shard idle (or not) for pushers; see the steal protocol.
+  void SetIdle(bool idle);
+  void NudgeIdleShards();
   size_t MoveBacklogs();
   void StartRoot(std::coroutine_handle<> h, internal::PromiseBase& p,
                  internal::RootDoneFn done, void* ctx);
@@ -218,6 +277,9 @@ class alignas(64) Shard {
   std::atomic<int> tid_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> has_closures_{false};
+  // This shard is idle and would steal (see the steal protocol).
+  alignas(64) std::atomic<bool> idle_{false};
+  StealQueue steal_queue_;
   Notification ready_;  // ring created and attached (or failed)
   std::mutex closures_mu_;
   std::vector<absl::AnyInvocable<void() &&>> closures_
@@ -233,6 +295,10 @@ class alignas(64) Shard {
   std::vector<uint32_t> backlogged_;    // targets with one
   internal::PromiseBase* roots_ = nullptr;  // live root coroutines
   absl::Status status_;
+  bool idle_published_ = false;  // what idle_ holds
+  uint32_t next_victim_ = 0;     // where the scan for the deepest starts
+  transport::internal::OwnerCounter steal_pushed_, steal_refused_,
+      steal_stolen_, steal_attempts_, steal_nudges_;
 
   // constinit: no dynamic initialization, so no TLS init call per access.
   static constinit thread_local Shard* current_;

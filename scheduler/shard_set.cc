@@ -54,6 +54,16 @@ absl::Status ShardSetOptions::Validate() const {
         "backlog_capacity must be in [0, 16777216], got ",
         loop.backlog_capacity));
   }
+  const uint32_t q = loop.steal_queue_capacity;
+  if (q < 2 || q > (1u << 20) || (q & (q - 1)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "steal_queue_capacity must be a power of two in [2, 1048576], got ",
+        q));
+  }
+  if (loop.steal_budget == 0 || loop.steal_budget > (1u << 16)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "steal_budget must be in [1, 65536], got ", loop.steal_budget));
+  }
   return absl::OkStatus();
 }
 

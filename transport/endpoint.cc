@@ -298,14 +298,20 @@ void Endpoint::RingDoorbell(uint32_t target) {
   stats_.doorbells_sent.Add(1);
 }
 
-void Endpoint::WakeShard(uint32_t t) {
+bool Endpoint::Nudge(ShardId to) {
+  mesh_.endpoint(to).wake_requested_.store(true, std::memory_order_seq_cst);
+  return WakeShard(to.value());
+}
+
+bool Endpoint::WakeShard(uint32_t t) {
   std::atomic<bool>& sleeping = mesh_.endpoint(ShardId(t)).sleeping_;
   if (sleeping.load(std::memory_order_seq_cst) &&
       sleeping.exchange(false, std::memory_order_acq_rel)) {
     RingDoorbell(t);
-  } else {
-    stats_.doorbells_suppressed.Add(1);
+    return true;
   }
+  stats_.doorbells_suppressed.Add(1);
+  return false;
 }
 
 absl::Status Endpoint::Flush() {
@@ -422,9 +428,7 @@ size_t Endpoint::Poll(Receiver& r, size_t budget) {
     // A producer that met this lane full may be parked, or about to park:
     // post a wake request (which its pre-sleep re-check sees) and ring it.
     if (drained != 0 && lane.TakeProducerWaiting()) {
-      mesh_.endpoint(ShardId(src))
-          .wake_requested_.store(true, std::memory_order_seq_cst);
-      WakeShard(src);
+      Nudge(ShardId(src));
     }
   }
   // The caller runs what it was handed next; urgency not yet acted on is

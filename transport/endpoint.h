@@ -158,6 +158,14 @@ class Endpoint : private io::WordSink {
   size_t Poll(Receiver& r, size_t budget);
   static constexpr size_t kLaneChunk = 32;
 
+  // Endpoint::Nudge()
+  //
+  // Makes shard `to` look for work outside the transport (another shard's
+  // steal queue): a wake request, which its Park() sees while it polls or
+  // before it sleeps (seq_cst store, like a lane publish), and a doorbell
+  // with the next Flush() if it sleeps (then it returns true).
+  bool Nudge(ShardId to);
+
   // True when something is waiting for Poll(). Cheap; no syscall.
   bool HasWork() const;
   // True when the inbox holds envelopes. Cheap; no syscall.
@@ -197,8 +205,8 @@ class Endpoint : private io::WordSink {
   // still full, so its consumer rings us when it frees room. True if one of
   // them has room now (the caller should retry instead of sleeping).
   bool MarkFullLanesWaiting();
-  // Rings `t` if it sleeps (at most one doorbell per sleep).
-  void WakeShard(uint32_t t);
+  // Rings `t` if it sleeps (at most one doorbell per sleep); true if it did.
+  bool WakeShard(uint32_t t);
   void RingDoorbell(uint32_t target);
   absl::Status PrepareWord(WordOp* op);
   absl::Status ArmEventfd();

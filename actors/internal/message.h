@@ -37,7 +37,12 @@ enum EnvelopeTag : uint64_t {
   kReplyTag = 2,    // value: ReplyNode*
   kStopTag = 3,     // value: MessageNode* (a StopNode)
   kReturnTag = 4,   // value: a Traveler* to destroy here (its origin)
+  kStealableTag = 5,  // value: MessageNode* for a stealable actor's queue
 };
+
+// The shard an ActorRef to a stealable actor names (it has none); its slot
+// is the actor's index in the system's StealableTable.
+inline constexpr uint32_t kStealableShard = ~uint32_t{0};
 
 // The direct-word tag (MSG_RING, no lane) that carries hot messages and
 // counter updates past any lane backlog.
@@ -98,7 +103,9 @@ class Traveler {
   static void operator delete(void* p, std::size_t n) noexcept {
     scheduler::internal::CachedFree(p, n);
   }
-  ShardRuntime* const origin;  // nullptr: made by a thread outside a shard
+  // nullptr: made by a thread outside a shard, or a stealable actor's
+  // message (it is destroyed wherever it ran).
+  ShardRuntime* origin;
 };
 
 // Destroys `t`, on its origin shard when that is another shard of the same

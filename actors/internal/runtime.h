@@ -288,6 +288,9 @@ class alignas(transport::kCacheLine) ShardRuntime final
   bool TakeUrgent() override { return std::exchange(urgent_, false); }
   void OnShardStopping() override;
   void OnShardStopped() override;
+  // A stealable actor's message from the queue of this shard or another
+  // (actors/stealable.cc): into this shard's instance's mailbox.
+  void RunStealable(void* item, bool stolen) override;
 
  private:
   enum class Phase { kRunning, kStopping, kStopped };
@@ -304,6 +307,11 @@ class alignas(transport::kCacheLine) ShardRuntime final
   void FinishStop(Actor* actor);
   Actor* Restart(Actor* actor);
   void DeliverReply(ReplyNode* reply);
+  // Stealable actors (actors/stealable.cc): a message that came through a
+  // lane or the inbox goes into this shard's steal queue; at stop, what is
+  // left there becomes dead letters.
+  void OnStealableEnvelope(MessageNode* node);
+  void DropStealable();
   void FlushFastLanes();
   // Runs due OnCount callbacks; false if the actor went away.
   bool RunCountWakes(Actor* a);
