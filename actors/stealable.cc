@@ -37,6 +37,7 @@ absl::StatusOr<uint32_t> ActorSystem::PlaceStealable(
     drop(0);
     return absl::UnavailableError("Spawn: the actor system is shutting down");
   }
+  shards_->EnableStealing();  // before any message can be queued
   absl::StatusOr<uint32_t> index = stealable_.Reserve();
   if (!index.ok()) {
     drop(0);

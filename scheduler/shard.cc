@@ -295,7 +295,7 @@ size_t Shard::RunTurn() {
   // Seastar's 50 ms submit_to).
   work += endpoint_->Poll(*hooks_, options_.incoming_budget);
   work += RunReady(options_.run_budget);
-  work += RunOwnStealable();
+  if (steal_queue_.MaybeNonEmpty()) work += RunOwnStealable();
   if (!backlogged_.empty()) work += MoveBacklogs();
   return work;
 }
@@ -308,7 +308,7 @@ absl::Status Shard::Loop() {
   bool quiet = false;
   while (!stopping_.load(std::memory_order_acquire)) {
     size_t work = RunTurn();
-    if (work == 0 && run_queue_.empty()) {
+    if (work == 0 && run_queue_.empty() && set_.stealing()) {
       SetIdle(true);  // before looking at the queues: see the steal protocol
       work = Steal();
     }

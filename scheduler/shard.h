@@ -158,7 +158,9 @@ struct StealStats {
 // other. The pusher nudges idle shards at once (Endpoint::Nudge: a wake
 // request, and a doorbell submitted right away if they sleep), so an idle
 // shard notices new work while it polls or sleeps, even if the pusher's
-// turn goes on for long.
+// turn goes on for long. Idle shards do this only once the set has
+// stealing enabled (ShardSet::EnableStealing, at the first stealable
+// actor), so systems without stealable work pay nothing for it.
 //
 // Shard-affine except where noted.
 class alignas(64) Shard {

@@ -86,6 +86,15 @@ class ShardSet {
   absl::Status SubmitTo(transport::ShardId to,
                         absl::AnyInvocable<void() &&> fn);
 
+  // ShardSet::EnableStealing()
+  //
+  // From now on idle shards steal from each other's steal queues (see
+  // Shard). Until then they skip the idle flag and the scan, which cost a
+  // locked store per idle/busy transition; call it before the first
+  // PushStealable. Never turned off.
+  void EnableStealing() { stealing_.store(true, std::memory_order_release); }
+  bool stealing() const { return stealing_.load(std::memory_order_acquire); }
+
   // ShardSet::Stop()
   //
   // Stops every shard as described above and joins the threads. Closures
@@ -111,6 +120,7 @@ class ShardSet {
   Notification go_;  // every shard reported; go_ok_ says how
   std::atomic<bool> go_ok_{false};
   std::atomic<uint32_t> arrived_[2] = {0, 0};
+  std::atomic<bool> stealing_{false};
   std::mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
   absl::Status stop_status_ ABSL_GUARDED_BY(stop_mu_);

@@ -52,6 +52,10 @@ class StealQueue {
 
   // The newest item, or nullptr when empty (or a thief took the last one).
   void* Pop() {
+    // Empty at a glance (bottom is ours; a stale top is only ever smaller,
+    // so this never hides an item): skip the locked store below, which
+    // would otherwise cost every loop turn of every shard.
+    if (!MaybeNonEmpty()) return nullptr;
     const int64_t b = bottom_.load(std::memory_order_relaxed) - 1;
     // Reserve the bottom item before looking at top: a thief that read the
     // old bottom then loses the race for it at top's CAS.
@@ -83,6 +87,13 @@ class StealQueue {
       return nullptr;
     }
     return item;
+  }
+
+  // Owner only: false when the queue is surely empty (a cheap check before
+  // Pop; see there).
+  bool MaybeNonEmpty() const {
+    return bottom_.load(std::memory_order_relaxed) >
+           top_.load(std::memory_order_relaxed);
   }
 
   // Items waiting now (a snapshot; seq_cst, see the class comment).
