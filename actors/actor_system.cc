@@ -5,6 +5,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "actors/boundary.h"
@@ -226,6 +227,21 @@ absl::Status ActorSystem::Deliver(uint32_t shard, internal::MessageNode* node,
                       /*counted=*/true);
 }
 
+namespace {
+
+// Out of line and cold: its string building would otherwise give every
+// cross-shard send a large stack frame.
+ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD absl::Status AwayCapError(
+    uint64_t away, uint32_t shard) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      away, " messages from this shard to shard ", shard,
+      " are not yet handled and sent home (lane_capacity + "
+      "backlog_capacity); retry after the target drains (e.g. co_await "
+      "Yield())"));
+}
+
+}  // namespace
+
 absl::Status ActorSystem::SendEnvelope(internal::ShardRuntime* cur,
                                        uint32_t shard,
                                        internal::MessageNode* node,
@@ -236,11 +252,7 @@ absl::Status ActorSystem::SendEnvelope(internal::ShardRuntime* cur,
     const bool request = tag != internal::kStopTag;
     if (counted && request && cur->AtAwayCap(shard)) {
       delete node;
-      return absl::ResourceExhaustedError(absl::StrCat(
-          cur->away(shard), " messages from this shard to shard ", shard,
-          " are not yet handled and sent home (lane_capacity + "
-          "backlog_capacity); retry after the target drains (e.g. co_await "
-          "Yield())"));
+      return AwayCapError(cur->away(shard), shard);
     }
     s = cur->shard().Send(ShardId(shard), e,
                           request ? scheduler::SendPriority::kRequest
