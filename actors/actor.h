@@ -34,8 +34,9 @@
 // keeps one instance per shard, and each message runs on whichever shard
 // takes it: the one it was queued on, or an idle shard that steals it. The
 // type promises that no handler relies on what an earlier message left in
-// the instance. Messages to it keep no order. Stopping any instance (Stop(),
-// a kStop failure) stops them all.
+// the instance. Messages to it keep no order, and its instances are
+// reentrant (a suspended handler does not hold the instance). Stopping any
+// instance (Stop(), a kStop failure) stops them all.
 
 #ifndef RINGACTOR_ACTORS_ACTOR_H_
 #define RINGACTOR_ACTORS_ACTOR_H_

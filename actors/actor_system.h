@@ -389,7 +389,11 @@ class ActorSystem {
         if (options.on_failure == OnFailure::kRestart) {
           factory = new internal::TypedFactory<A, Args...>(args...);
         }
-        instances.emplace_back(Prepare(new A(args...)), factory);
+        A* actor = Prepare(new A(args...));
+        // No state to protect, so a suspended handler never holds the
+        // instance (the shard's other messages for it run meanwhile).
+        actor->reentrant_ = true;
+        instances.emplace_back(actor, factory);
       }
       auto index = PlaceStealable(std::move(instances), options);
       if (!index.ok()) return index.status();

@@ -239,6 +239,53 @@ TEST(StealingTest, AsksAndBoundaryCallsAreAnsweredWhereverTheyRun) {
   EXPECT_TRUE(WaitUntil([] { return added.load() == 3; }));
 }
 
+std::atomic<bool> slow_may_finish{false};
+std::atomic<bool> slow_suspended{false};
+
+// Stateless, with a coroutine handler that stays suspended until released.
+class Waiter : public Actor {
+ public:
+  static constexpr bool kStateless = true;
+  Task<Total> Handle(const test::Snooze&) {
+    slow_suspended = true;
+    co_await ::ringactor::testing::YieldUntil(
+        [] { return slow_may_finish.load(); });
+    co_return Total();
+  }
+  Total Handle(const Get&) { return Total(); }
+};
+
+// One shard, so nothing can be stolen: the quick Asks finish while the slow
+// handler is suspended only because the instance is reentrant.
+TEST(StealingTest, ASuspendedHandlerDoesNotHoldTheInstance) {
+  slow_may_finish = false;
+  slow_suspended = false;
+  ActorSystemOptions o;
+  o.num_shards = 1;
+  auto sys = MakeSystem(o);
+  auto w = sys->Spawn<Waiter>(SpawnOptions{Stealable{}});
+  ASSERT_TRUE(w.ok()) << w.status();
+  absl::Status s = sys->RunOn(kShard0, [w = *w]() -> Task<absl::Status> {
+    test::Snooze snooze;
+    auto slow = [](ActorRef<Waiter> w, test::Snooze m) -> Task<void> {
+      (void)co_await w.Ask(m, kHangGuard);
+    };
+    scheduler::Shard::Current()->Start(slow(w, snooze));
+    if (!co_await ::ringactor::testing::YieldUntil(
+            [] { return slow_suspended.load(); })) {
+      co_return absl::DeadlineExceededError("the slow handler never ran");
+    }
+    for (int i = 0; i < 10; ++i) {
+      absl::StatusOr<Total> t = co_await w.Ask(Get(), kHangGuard);
+      if (!t.ok()) co_return t.status();
+    }
+    slow_may_finish = true;
+    co_return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  slow_may_finish = true;
+}
+
 TEST(StealingTest, StealablePreferredQueuesOnThePreferredShard) {
   ResetCounters();
   auto sys = MakeSystem();
