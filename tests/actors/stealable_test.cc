@@ -132,22 +132,27 @@ uint64_t LiveHashers(const ActorSystem& sys) {
   return 0;
 }
 
+// `set` makes the options bad; Create must refuse them, naming `field`.
+void ExpectRefused(void (*set)(ActorSystemOptions&, uint32_t), uint32_t bad,
+                   const char* field) {
+  ActorSystemOptions o;
+  o.num_shards = 2;
+  set(o, bad);
+  absl::Status s = ActorSystem::Create(o).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << field << bad;
+  EXPECT_THAT(s.message(), HasSubstr(field));
+}
+
 TEST(StealableOptionsTest, BadStealOptionsAreRefusedWithAMessage) {
   for (uint32_t bad : {0u, 3u, 1u << 21}) {
-    ActorSystemOptions o;
-    o.num_shards = 2;
-    o.steal_queue_capacity = bad;
-    absl::Status s = ActorSystem::Create(o).status();
-    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
-    EXPECT_THAT(s.message(), HasSubstr("steal_queue_capacity"));
+    ExpectRefused([](ActorSystemOptions& o, uint32_t v) {
+      o.steal_queue_capacity = v;
+    }, bad, "steal_queue_capacity");
   }
   for (uint32_t bad : {0u, 65537u}) {
-    ActorSystemOptions o;
-    o.num_shards = 2;
-    o.steal_budget = bad;
-    absl::Status s = ActorSystem::Create(o).status();
-    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
-    EXPECT_THAT(s.message(), HasSubstr("steal_budget"));
+    ExpectRefused([](ActorSystemOptions& o, uint32_t v) {
+      o.steal_budget = v;
+    }, bad, "steal_budget");
   }
 }
 
