@@ -244,6 +244,29 @@ TEST(StealingTest, AsksAndBoundaryCallsAreAnsweredWhereverTheyRun) {
   EXPECT_TRUE(WaitUntil([] { return added.load() == 3; }));
 }
 
+TEST(StealingTest, TheBoundaryRegistryNamesAStealableActor) {
+  ResetCounters();
+  auto sys = MakeSystem();
+  auto h = sys->Spawn<Hasher>(SpawnOptions{Stealable{}}, 1);
+  ASSERT_TRUE(h.ok());
+  std::shared_ptr<Boundary> b = sys->boundary();
+  ASSERT_TRUE(b->Register("hasher", *h, Accepts<Ping>()).ok());
+  EXPECT_EQ(b->Register("hasher", *h).code(), absl::StatusCode::kAlreadyExists);
+  absl::StatusOr<ActorRef<Hasher>> found = b->Lookup<Hasher>("hasher");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_TRUE(*found == *h);
+  absl::StatusOr<std::string> bytes = b->CallBytes(
+      "hasher", "ringactor.test.Ping", MakePing(4).SerializeAsString(),
+      kHangGuard);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  Total t;
+  ASSERT_TRUE(t.ParseFromString(*bytes));
+  EXPECT_EQ(t.value(), 9);
+  ASSERT_TRUE(h->Stop().ok());
+  EXPECT_EQ(b->Lookup<Hasher>("hasher").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 std::atomic<bool> slow_may_finish{false};
 std::atomic<bool> slow_suspended{false};
 
