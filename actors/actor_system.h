@@ -539,7 +539,7 @@ bool internal::AskGroup<V>::await_ready() {
     m.to = runtime_->RegisterAsk(&m);
     m.registered = true;
     t.node->reply_to = m.to;
-    t.node->deadline_ns = deadline_ns_;
+    t.node->set_deadline_ns(deadline_ns_);
     absl::Status s = t.system->Deliver(t.shard, std::exchange(t.node, nullptr));
     if (!s.ok()) {
       runtime_->UnregisterAsk(m.to);
@@ -635,7 +635,7 @@ bool internal::AskAwaiter<V>::await_ready() {
   to_ = runtime_->RegisterAsk(this);
   registered_ = true;
   node_->reply_to = to_;
-  node_->deadline_ns = deadline_ns_;
+  node_->set_deadline_ns(deadline_ns_);
   absl::Status s = system_->Deliver(shard_, std::exchange(node_, nullptr));
   if (!s.ok()) {
     runtime_->UnregisterAsk(to_);

@@ -332,7 +332,7 @@ absl::Status Boundary::Send(internal::CallState* st, uint32_t shard,
   node->reply_to = internal::ReplyTo{internal::ReplyTo::kBoundary,
                                      static_cast<uint32_t>(p),
                                      static_cast<uint32_t>(p >> 32)};
-  node->cancel = st->cancel_flag();
+  node->set_cancel(st->cancel_flag());
   st->Ref();
   st->request_ref = true;
   absl::Status s = system_->Deliver(shard, node);

@@ -374,7 +374,7 @@ auto Boundary::Start(const ActorRef<A>& ref, M msg, absl::Duration timeout,
   }
   auto* node = new internal::TypedNode<A, M>(std::move(msg));
   ref.Fill(*node);
-  node->deadline_ns = deadline;
+  node->set_deadline_ns(deadline);
   s = Send(*st, ref.shard_, node);
   Leave();
   h.st_ = *st;

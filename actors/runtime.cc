@@ -308,9 +308,10 @@ void ShardRuntime::RunActor(Actor* a) {
     }
     MessageNode* node = PopNext(a, /*last_of_batch=*/n + 1 == batch && n > 0);
     TypeCounters& c = counters_[a->type_];
-    if (node->deadline_ns != scheduler::kNoDeadline &&
-        scheduler::MayHavePassed(node->deadline_ns) &&
-        node->deadline_ns <= (now != 0 ? now : now = scheduler::MonoNanos())) {
+    const int64_t deadline = node->deadline_ns();
+    if (deadline != scheduler::kNoDeadline &&
+        scheduler::MayHavePassed(deadline) &&
+        deadline <= (now != 0 ? now : now = scheduler::MonoNanos())) {
       // An Ask whose caller gave up.
       DeadLetter(node, absl::DeadlineExceededError(
                            "the request's deadline passed before it ran"));

@@ -197,15 +197,15 @@ class MessageNode : public Traveler {
   uint32_t gen = 0;
   uint16_t type = 0;  // target's ActorTypeIndex, for stats
   ReplyTo reply_to;
-  int64_t deadline_ns = scheduler::kNoDeadline;
-  // Set by the Boundary: the caller's cancel flag (outlives the request).
-  const std::atomic<bool>* cancel = nullptr;
 
-  Context& MakeContext() {
-    context_.deadline_ns_ = deadline_ns;
-    context_.cancel_ = cancel;
-    return context_;
-  }
+  // The request's deadline and (set by the Boundary) the caller's cancel
+  // flag, which outlives the request. They live in the handler's Context
+  // itself: a copy would cost 16 bytes per message, which takes a node with
+  // a 40-48 byte protobuf from two cache-line blocks to three.
+  int64_t deadline_ns() const { return context_.deadline_ns_; }
+  void set_deadline_ns(int64_t d) { context_.deadline_ns_ = d; }
+  void set_cancel(const std::atomic<bool>* c) { context_.cancel_ = c; }
+  Context& context() { return context_; }
 
  private:
   Context context_;
@@ -311,7 +311,7 @@ concept HasHandler =
 template <typename A, typename M>
 decltype(auto) CallHandler(A& a, const M& m, MessageNode& node) {
   if constexpr (HasContextHandler<A, M>) {
-    return a.Handle(m, node.MakeContext());
+    return a.Handle(m, node.context());
   } else {
     return a.Handle(m);
   }
