@@ -4,6 +4,9 @@
 // same actor workloads, in one process run:
 //
 //   pingpong         Ask round trip between actors on different shards
+//                    (also reported: the same with both actors on one
+//                    shard, and how often CAF's two handlers ran on two
+//                    threads: CAF places them itself)
 //   tell             2 senders on one shard -> 1 receiver on the other
 //                    (ringactor's senders yield every 1,024 sends, as the
 //                    docs advise bulk senders; CAF's send without pause)
@@ -110,9 +113,10 @@ class Pinger : public Actor {
   ActorRef<Ponger> peer_;
 };
 
-double RingactorPingPong(int64_t iters) {
+// The Ponger on shard `pong_shard`, the Pinger on shard 0.
+double RingactorPingPong(int64_t iters, uint32_t pong_shard) {
   auto sys = NewSystem();
-  auto pong = sys->Spawn<Ponger>(SpawnOptions{Pinned{ShardId(1)}});
+  auto pong = sys->Spawn<Ponger>(SpawnOptions{Pinned{ShardId(pong_shard)}});
   Check(pong.status(), "spawn");
   auto ping = sys->Spawn<Pinger>(SpawnOptions{Pinned{ShardId(0)}}, *pong);
   Check(ping.status(), "spawn");
@@ -363,12 +367,14 @@ int Main() {
       run_idle ? InChild([&] { return RingactorIdleCpuPercent(idle_s); }) : 0;
 
   struct Series {
-    std::vector<double> rtt, tell, bal, skew, steal_bal, steal_skew;
+    std::vector<double> rtt, rtt_one_shard, cross_thread, tell, bal, skew,
+        steal_bal, steal_skew;
   } ra, caf, spsc;
   for (int round = 0; round < rounds; ++round) {
     // Settled: each run starts from a trimmed heap (bench_util.h).
     if (pingpongs > 0) {
-      ra.rtt.push_back(Settled(RingactorPingPong(pingpongs)));
+      ra.rtt.push_back(Settled(RingactorPingPong(pingpongs, 1)));
+      ra.rtt_one_shard.push_back(Settled(RingactorPingPong(pingpongs, 0)));
     }
     if (tells > 0) ra.tell.push_back(Settled(RingactorTell(tells)));
     if (balanced.requests > 0) {
@@ -378,10 +384,12 @@ int Main() {
       ra.steal_skew.push_back(Settled(RingactorFanout(skewed, true)));
     }
     if (only_ringactor) continue;
-    double best_rtt = 1e30, best_tell = 0, best_bal = 0, best_skew = 0;
+    CafPingPongResult best_pp{1e30, 0};
+    double best_tell = 0, best_bal = 0, best_skew = 0;
     for (const char* policy : {"stealing", "sharing"}) {
       if (pingpongs > 0) {
-        best_rtt = std::min(best_rtt, Settled(CafPingPong(policy, pingpongs)));
+        const CafPingPongResult pp = Settled(CafPingPong(policy, pingpongs));
+        if (pp.rtt_ns < best_pp.rtt_ns) best_pp = pp;
       }
       if (tells > 0) {
         best_tell = std::max(best_tell, Settled(CafTell(policy, tells)));
@@ -392,7 +400,8 @@ int Main() {
       }
     }
     if (pingpongs > 0) {
-      caf.rtt.push_back(best_rtt);
+      caf.rtt.push_back(best_pp.rtt_ns);
+      caf.cross_thread.push_back(best_pp.cross_thread);
       spsc.rtt.push_back(Settled(SpscPingPong(pingpongs)));
     }
     if (tells > 0) caf.tell.push_back(best_tell);
@@ -402,9 +411,11 @@ int Main() {
     }
   }
   if (only_ringactor) {
-    std::printf("ringactor only: rtt %.0f ns, tell %s/s, fanout %s/s and "
-                "%s/s (stealable workers: %s/s and %s/s)\n",
-                Median(ra.rtt), Human(Median(ra.tell)).c_str(),
+    std::printf("ringactor only: rtt %.0f ns (one shard: %.0f ns), tell "
+                "%s/s, fanout %s/s and %s/s (stealable workers: %s/s and "
+                "%s/s)\n",
+                Median(ra.rtt), Median(ra.rtt_one_shard),
+                Human(Median(ra.tell)).c_str(),
                 Human(Median(ra.bal)).c_str(), Human(Median(ra.skew)).c_str(),
                 Human(Median(ra.steal_bal)).c_str(),
                 Human(Median(ra.steal_skew)).c_str());
@@ -413,7 +424,8 @@ int Main() {
   const double ideal_bal = IdealFanout(balanced);
   const double ideal_skew = IdealFanout(skewed);
   const double r_rtt = Median(ra.rtt), c_rtt = Median(caf.rtt),
-               s_rtt = Median(spsc.rtt);
+               s_rtt = Median(spsc.rtt), r_rtt1 = Median(ra.rtt_one_shard),
+               c_cross = Median(caf.cross_thread);
   const double r_tell = Median(ra.tell), c_tell = Median(caf.tell);
   const double r_bal = Median(ra.bal), c_bal = Median(caf.bal);
   const double r_skew = Median(ra.skew), c_skew = Median(caf.skew);
@@ -427,6 +439,10 @@ int Main() {
                   absl::StrFormat("%.0f", c_rtt),
                   absl::StrFormat("%.0f", s_rtt),
                   absl::StrFormat("%.2fx faster", c_rtt / r_rtt)});
+    table.AddRow({"pingpong (ringactor: one shard)", "rtt_ns",
+                  absl::StrFormat("%.0f", r_rtt1),
+                  absl::StrFormat("%.0f", c_rtt), "-",
+                  absl::StrFormat("%.2fx faster", c_rtt / r_rtt1)});
     absl::StrAppendFormat(&targets,
                           "pingpong >= 3x CAF: %.2fx, <= 2.5x spsc_limit: "
                           "%.2fx; ",
@@ -478,9 +494,17 @@ int Main() {
                 100 * c_bal / ideal_bal, 100 * r_skew / ideal_skew,
                 100 * st_skew / ideal_skew, 100 * c_skew / ideal_skew);
   }
+  if (pingpongs > 0) {
+    std::printf("pingpong: CAF ran the request and the reply handler on "
+                "different threads in %.1f%% of round trips (ringactor's "
+                "pingpong: 100%%, its actors are pinned to shards 0 and 1)\n",
+                100 * c_cross);
+  }
   std::printf("\n");
   if (pingpongs > 0) {
     PrintBenchLine("pingpong", "ringactor", "rtt_ns", r_rtt);
+    PrintBenchLine("pingpong_one_shard", "ringactor", "rtt_ns", r_rtt1);
+    PrintBenchLine("pingpong", "caf", "cross_thread_pct", 100 * c_cross);
     PrintBenchLine("pingpong", "caf", "rtt_ns", c_rtt);
     PrintBenchLine("pingpong", "spsc_limit", "rtt_ns", s_rtt);
   }

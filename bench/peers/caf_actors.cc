@@ -33,8 +33,15 @@ class Config : public caf::actor_system_config {
   }
 };
 
+// Which thread ran the Ponger's last handler: a thread-local's address,
+// compared by the Pinger when the reply arrives (the message hand-off orders
+// the store before the load).
+thread_local char thread_marker;
+std::atomic<const void*> ponger_thread{nullptr};
+
 caf::behavior Ponger(caf::event_based_actor*) {
   return {[](const Ping& p) {
+    ponger_thread.store(&thread_marker, std::memory_order_relaxed);
     Pong r;
     r.set_seq(p.seq());
     return r;
@@ -45,8 +52,12 @@ caf::behavior Ponger(caf::event_based_actor*) {
 class Pinger : public caf::event_based_actor {
  public:
   Pinger(caf::actor_config& cfg, caf::actor pong, int64_t n,
-         std::promise<void>* done)
-      : caf::event_based_actor(cfg), pong_(std::move(pong)), n_(n), done_(done) {}
+         std::promise<void>* done, int64_t* crossed)
+      : caf::event_based_actor(cfg),
+        pong_(std::move(pong)),
+        n_(n),
+        done_(done),
+        crossed_(crossed) {}
   caf::behavior make_behavior() override {
     Step(0);
     return {[](int) {}};
@@ -61,11 +72,17 @@ class Pinger : public caf::event_based_actor {
     }
     Ping p;
     p.set_seq(i);
-    request(pong_, caf::infinite, p).then([this, i](const Pong&) { Step(i + 1); });
+    request(pong_, caf::infinite, p).then([this, i](const Pong&) {
+      if (ponger_thread.load(std::memory_order_relaxed) != &thread_marker) {
+        ++*crossed_;
+      }
+      Step(i + 1);
+    });
   }
   caf::actor pong_;
   int64_t n_;
   std::promise<void>* done_;
+  int64_t* crossed_;  // round trips whose two handlers ran on two threads
 };
 
 class Receiver : public caf::event_based_actor {
@@ -138,17 +155,18 @@ class Coordinator : public caf::event_based_actor {
 
 }  // namespace
 
-double CafPingPong(const std::string& policy, int64_t iters) {
+CafPingPongResult CafPingPong(const std::string& policy, int64_t iters) {
   Config cfg(policy);
   caf::actor_system sys{cfg};
   auto pong = sys.spawn(Ponger);
   std::promise<void> done;
+  int64_t crossed = 0;  // written by the Pinger, read after `done`
   const Clock::time_point start = Clock::now();
-  sys.spawn<Pinger>(pong, iters, &done);
+  sys.spawn<Pinger>(pong, iters, &done, &crossed);
   done.get_future().wait();
   const double s = Seconds(Clock::now() - start);
   caf::anon_send_exit(pong, caf::exit_reason::user_shutdown);
-  return s * 1e9 / iters;
+  return {s * 1e9 / iters, iters > 0 ? double(crossed) / iters : 0.0};
 }
 
 double CafTell(const std::string& policy, int64_t per_sender) {

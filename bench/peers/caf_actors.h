@@ -15,7 +15,14 @@
 
 namespace ringactor::bench {
 
-double CafPingPong(const std::string& policy, int64_t iters);
+struct CafPingPongResult {
+  double rtt_ns;
+  // Share of round trips whose request and reply handlers ran on different
+  // CAF threads (CAF schedules an actor a message woke on the sender's
+  // worker, so the two actors tend to share one).
+  double cross_thread;
+};
+CafPingPongResult CafPingPong(const std::string& policy, int64_t iters);
 double CafTell(const std::string& policy, int64_t per_sender);
 double CafFanout(const std::string& policy, const FanoutParams& p);
 // Bytes of RSS per idle actor after spawning `n`.
