@@ -85,13 +85,26 @@ class Pinger : public caf::event_based_actor {
   int64_t* crossed_;  // round trips whose two handlers ran on two threads
 };
 
+// Tell: the thread each of the two senders runs its send loop on, stored
+// before its first send (so the message hand-off orders it before the
+// receiver's loads). A message's value is 2 * i + sender.
+std::atomic<const void*> sender_thread[2];
+
 class Receiver : public caf::event_based_actor {
  public:
-  Receiver(caf::actor_config& cfg, int64_t expected, std::promise<void>* done)
-      : caf::event_based_actor(cfg), expected_(expected), done_(done) {}
+  Receiver(caf::actor_config& cfg, int64_t expected, std::promise<void>* done,
+           int64_t* crossed)
+      : caf::event_based_actor(cfg),
+        expected_(expected),
+        done_(done),
+        crossed_(crossed) {}
   caf::behavior make_behavior() override {
     return {[this](const Small& m) {
       sum_ += m.value();
+      if (sender_thread[m.value() & 1].load(std::memory_order_relaxed) !=
+          &thread_marker) {
+        ++*crossed_;
+      }
       if (++count_ == expected_) {
         done_->set_value();
         quit();
@@ -104,6 +117,7 @@ class Receiver : public caf::event_based_actor {
   int64_t count_ = 0;
   int64_t sum_ = 0;
   std::promise<void>* done_;
+  int64_t* crossed_;  // messages handled on another thread than their sender's
 };
 
 caf::behavior Worker(caf::event_based_actor*, int iterations) {
@@ -169,23 +183,27 @@ CafPingPongResult CafPingPong(const std::string& policy, int64_t iters) {
   return {s * 1e9 / iters, iters > 0 ? double(crossed) / iters : 0.0};
 }
 
-double CafTell(const std::string& policy, int64_t per_sender) {
+CafTellResult CafTell(const std::string& policy, int64_t per_sender) {
   Config cfg(policy);
   caf::actor_system sys{cfg};
   std::promise<void> done;
-  auto receiver = sys.spawn<Receiver>(2 * per_sender, &done);
+  int64_t crossed = 0;  // written by the Receiver, read after `done`
+  auto receiver = sys.spawn<Receiver>(2 * per_sender, &done, &crossed);
   const Clock::time_point start = Clock::now();
   for (int s = 0; s < 2; ++s) {
-    sys.spawn([receiver, per_sender](caf::event_based_actor* self) {
+    sys.spawn([receiver, per_sender, s](caf::event_based_actor* self) {
+      sender_thread[s].store(&thread_marker, std::memory_order_relaxed);
       Small m;
       for (int64_t i = 0; i < per_sender; ++i) {
-        m.set_value(i);
+        m.set_value(2 * i + s);
         self->send(receiver, m);
       }
     });
   }
   done.get_future().wait();
-  return 2.0 * per_sender / Seconds(Clock::now() - start);
+  const double secs = Seconds(Clock::now() - start);
+  return {2.0 * per_sender / secs,
+          per_sender > 0 ? double(crossed) / (2.0 * per_sender) : 0.0};
 }
 
 double CafFanout(const std::string& policy, const FanoutParams& p) {

@@ -23,7 +23,13 @@ struct CafPingPongResult {
   double cross_thread;
 };
 CafPingPongResult CafPingPong(const std::string& policy, int64_t iters);
-double CafTell(const std::string& policy, int64_t per_sender);
+struct CafTellResult {
+  double msgs_per_s;
+  // Share of messages the receiver handled on another thread than the one
+  // their sender ran on.
+  double cross_thread;
+};
+CafTellResult CafTell(const std::string& policy, int64_t per_sender);
 double CafFanout(const std::string& policy, const FanoutParams& p);
 // Bytes of RSS per idle actor after spawning `n`.
 double CafSpawnMemory(int64_t n);
