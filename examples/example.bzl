@@ -6,7 +6,7 @@
     )
 
 defines `:<name>` (a cc_binary), `:<proto>_proto` from `<proto>.proto`
-(`proto` defaults to `name`; None: no messages of its own), and
+(`proto` defaults to `name`), and
 `:<name>_test`, which runs the program with `test_args` and requires it to
 exit 0 and print a line starting with OK (run_example_test.sh).
 """
@@ -14,21 +14,21 @@ exit 0 and print a line starting with OK (run_example_test.sh).
 load("//tools:copts.bzl", "RINGACTOR_COPTS")
 load("//tools:proto.bzl", "ringactor_proto_library")
 
-def actor_example(name, test_args, proto = "", deps = []):
-    base_deps = ["//actors", "//third_party/system:absl"]
-    if proto == "":
-        proto = name
-    if proto != None:
-        ringactor_proto_library(
-            name = proto + "_proto",
-            srcs = [proto + ".proto"],
-        )
-        base_deps = [":" + proto + "_proto"] + base_deps
+def actor_example(name, test_args, proto = None, deps = []):
+    proto = proto or name
+    ringactor_proto_library(
+        name = proto + "_proto",
+        srcs = [proto + ".proto"],
+    )
     native.cc_binary(
         name = name,
         srcs = [name + ".cc"],
         copts = RINGACTOR_COPTS,
-        deps = base_deps + deps,
+        deps = [
+            ":" + proto + "_proto",
+            "//actors",
+            "//third_party/system:absl",
+        ] + deps,
     )
     native.sh_test(
         name = name + "_test",

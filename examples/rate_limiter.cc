@@ -121,8 +121,6 @@ class TokenBucket : public Actor {
   bool refilling_ = false, stop_refill_ = false;
 };
 
-std::string BucketName(int tenant) { return absl::StrCat("bucket/", tenant); }
-
 // What one gateway thread saw.
 struct GatewayCounts {
   int64_t granted = 0, refused = 0;
@@ -130,13 +128,14 @@ struct GatewayCounts {
   absl::Status error;  // the first unexpected outcome
 };
 
-// Sends frames until `stop`: mostly Acquire, and every 64th a bad one.
-void Gateway(Boundary& boundary, int thread, int tenants,
+// Sends frames to the buckets registered as `names` until `stop`: mostly
+// Acquire, and every 64th a bad one.
+void Gateway(Boundary& boundary, int thread,
+             const std::vector<std::string>& names,
              const std::atomic<bool>& stop, GatewayCounts& out) {
   const std::string acquire = ratelimit::Acquire().SerializeAsString();
   for (int64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-    const std::string name =
-        BucketName(static_cast<int>((i + thread) % tenants));
+    const std::string& name = names[(i + thread) % names.size()];
     if (i % 64 == 63) {
       // Garbage bytes, a type that does not exist, and a real type the
       // bucket does not expose: all refused before any handler runs.
@@ -191,13 +190,15 @@ int Main() {
   std::shared_ptr<Boundary> boundary = sys.boundary();
 
   std::vector<ActorRef<TokenBucket>> buckets;
+  std::vector<std::string> names;  // each bucket's registered name
   for (int t = 0; t < tenants; ++t) {
-    auto b = sys.Spawn<TokenBucket>(SpawnOptions{Sticky(BucketName(t))}, burst,
+    names.push_back(absl::StrCat("bucket/", t));
+    auto b = sys.Spawn<TokenBucket>(SpawnOptions{Sticky(names.back())}, burst,
                                     refill);
     if (!b.ok()) return Fail("spawn", b.status());
     // CallBytes reaches only the types listed here.
     absl::Status s =
-        boundary->Register(BucketName(t), *b,
+        boundary->Register(names.back(), *b,
                            Accepts<ratelimit::Acquire, ratelimit::AcquireWait,
                                    ratelimit::GetReport>());
     if (!s.ok()) return Fail("register", s);
@@ -212,7 +213,7 @@ int Main() {
   std::vector<std::thread> pool;
   for (int i = 0; i < threads; ++i) {
     pool.emplace_back(
-        [&, i] { Gateway(*boundary, i, tenants, stop, counts[i]); });
+        [&, i] { Gateway(*boundary, i, names, stop, counts[i]); });
   }
   // Live reports from this thread: TryCall never waits for Boundary capacity.
   const absl::Time end = absl::Now() + absl::Seconds(seconds);
