@@ -63,6 +63,9 @@ struct alignas(64) HandledCount {
   std::atomic<int64_t> n{0};
 };
 HandledCount g_pings_handled;
+// hot_latency: when the owner ran the hot handler (MonoNanos), so a round
+// trip splits into its request and reply halves.
+std::atomic<int64_t> g_alert_ran_ns{0};
 constexpr absl::Duration kDeadline = absl::Seconds(60);
 
 enum class Mode { kCounter, kCoalesced, kTell };
@@ -92,6 +95,7 @@ class Owner : public Actor {
     g_pings_handled.n.fetch_add(1, std::memory_order_relaxed);
   }
   Pong Handle(const Alert& a) {
+    g_alert_ran_ns.store(scheduler::MonoNanos(), std::memory_order_relaxed);
     Pong r;
     r.set_seq(a.seq());
     return r;
@@ -210,6 +214,11 @@ HotspotResult RingactorHotspot(Mode mode, int senders_per_shard,
 struct HotLatency {
   double rtt_ns = 0;  // median round trip
   double ahead = 0;   // median ordinary messages still queued at the send
+  // The halves, from one clock read on each shard (CLOCK_MONOTONIC is one
+  // clock for every CPU): send -> the hot handler ran, and from there ->
+  // the reply resumed the caller.
+  double there_ns = 0;
+  double back_ns = 0;
 };
 
 // Ask round trip of a hot Alert, optionally behind `backlog` ordinary
@@ -232,7 +241,7 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
   // All samples run back to back in one coroutine: the owner's shard stays
   // awake (busy, or within its idle spin), so neither figure includes a
   // wake-up of a sleeping shard.
-  std::vector<double> rtts, ahead;
+  std::vector<double> rtts, ahead, there, back;
   const bool from_owner_shard = absl::GetFlag(FLAGS_backlog_from_owner_shard);
   const bool warm_up_ask = absl::GetFlag(FLAGS_warm_up_ask);
   absl::Status run = sys->RunOn(ShardId(0), [&]() -> Task<absl::Status> {
@@ -278,7 +287,11 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
       const int64_t t0 = scheduler::MonoNanos();
       absl::StatusOr<Pong> r = co_await owner.Ask(a, kDeadline);
       if (!r.ok()) co_return r.status();
-      rtts.push_back(static_cast<double>(scheduler::MonoNanos() - t0));
+      const int64_t t1 = scheduler::MonoNanos();
+      const int64_t ran = g_alert_ran_ns.load(std::memory_order_relaxed);
+      rtts.push_back(static_cast<double>(t1 - t0));
+      there.push_back(static_cast<double>(ran - t0));
+      back.push_back(static_cast<double>(t1 - ran));
       ahead.push_back(static_cast<double>(queued));
       // Let the backlog drain before the next sample.
       if (backlog > 0) {
@@ -293,7 +306,7 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
     return {};
   }
   if (rtts.empty()) return {};
-  return {Median(rtts), Median(ahead)};
+  return {Median(rtts), Median(ahead), Median(there), Median(back)};
 }
 
 struct Series {
@@ -323,18 +336,38 @@ void PrintHotspot(const Series& counter, const Series& coalesced,
               Median(counter.rate) / t_rate, Median(counter.rate) / c_rate);
 }
 
-void PrintHotLatency(const std::vector<double>& loaded,
-                     const std::vector<double>& unloaded,
-                     const std::vector<double>& ahead, int backlog) {
-  const double l = Median(loaded), u = Median(unloaded);
+void PrintHotLatency(const std::vector<HotLatency>& loaded,
+                     const std::vector<HotLatency>& unloaded, int backlog) {
+  auto median = [](const std::vector<HotLatency>& v, double HotLatency::*f) {
+    std::vector<double> x;
+    for (const HotLatency& h : v) x.push_back(h.*f);
+    return Median(x);
+  };
+  const double l = median(loaded, &HotLatency::rtt_ns);
+  const double u = median(unloaded, &HotLatency::rtt_ns);
+  const double ahead = median(loaded, &HotLatency::ahead);
   std::printf("hot_latency: hot Ask round trip %.1f us unloaded, %.1f us "
               "behind a %d-message backlog (median %.0f still queued at the "
-              "send): %.2fx (target <= 2)\n\n",
-              u / 1e3, l / 1e3, backlog, Median(ahead), l / u);
+              "send): %.2fx (target <= 2)\n",
+              u / 1e3, l / 1e3, backlog, ahead, l / u);
+  std::printf("  request half (send -> handler ran): %.2f us unloaded, %.2f "
+              "us loaded; reply half: %.2f us unloaded, %.2f us loaded\n\n",
+              median(unloaded, &HotLatency::there_ns) / 1e3,
+              median(loaded, &HotLatency::there_ns) / 1e3,
+              median(unloaded, &HotLatency::back_ns) / 1e3,
+              median(loaded, &HotLatency::back_ns) / 1e3);
   PrintBenchLine("hot_latency", "ringactor", "unloaded_ns", u);
   PrintBenchLine("hot_latency", "ringactor", "loaded_ns", l);
-  PrintBenchLine("hot_latency", "ringactor", "queued_ahead", Median(ahead));
+  PrintBenchLine("hot_latency", "ringactor", "queued_ahead", ahead);
   PrintBenchLine("hot_latency", "ringactor", "loaded_over_unloaded", l / u);
+  PrintBenchLine("hot_latency", "ringactor", "unloaded_request_ns",
+                 median(unloaded, &HotLatency::there_ns));
+  PrintBenchLine("hot_latency", "ringactor", "loaded_request_ns",
+                 median(loaded, &HotLatency::there_ns));
+  PrintBenchLine("hot_latency", "ringactor", "unloaded_reply_ns",
+                 median(unloaded, &HotLatency::back_ns));
+  PrintBenchLine("hot_latency", "ringactor", "loaded_reply_ns",
+                 median(loaded, &HotLatency::back_ns));
 }
 
 int Main() {
@@ -357,7 +390,7 @@ int Main() {
               "%d hot owners, %ld increments per sender%s\n\n",
               per_shard, kOwners, per_sender, smoke ? " (smoke)" : "");
   Series counter, coalesced, tell, caf;
-  std::vector<double> loaded, unloaded, ahead;
+  std::vector<HotLatency> loaded, unloaded;
   const std::string only = absl::GetFlag(FLAGS_scenario);
   if (!only.empty() && only != "hotspot" && only != "hot_latency") {
     std::fprintf(stderr, "--scenario: expected hotspot or hot_latency\n");
@@ -387,14 +420,12 @@ int Main() {
       caf.wakes.push_back(best.second);
     }
     if (run_latency) {
-      unloaded.push_back(Settled(MeasureHotLatency(0, samples)).rtt_ns);
-      const HotLatency l = Settled(MeasureHotLatency(backlog, samples));
-      loaded.push_back(l.rtt_ns);
-      ahead.push_back(l.ahead);
+      unloaded.push_back(Settled(MeasureHotLatency(0, samples)));
+      loaded.push_back(Settled(MeasureHotLatency(backlog, samples)));
     }
   }
   if (run_hotspot) PrintHotspot(counter, coalesced, tell, caf);
-  if (run_latency) PrintHotLatency(loaded, unloaded, ahead, backlog);
+  if (run_latency) PrintHotLatency(loaded, unloaded, backlog);
   return 0;
 }
 
