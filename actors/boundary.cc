@@ -38,9 +38,9 @@ void CallState::Deliver(ReplyNode* reply, absl::Status status) {
 }
 
 void CallState::Complete(ReplyNode* reply) {
-  std::unique_lock<std::mutex> lock(mu_);
+  scheduler::MutexLock lock(mu_);
   if (ended_) {
-    lock.unlock();
+    lock.Unlock();
     core_->late_replies.fetch_add(1, std::memory_order_relaxed);
     Free(reply);
     return;
@@ -49,7 +49,7 @@ void CallState::Complete(ReplyNode* reply) {
     ended_ = true;
     PartDone();
     Callback cb = std::move(callback_);
-    lock.unlock();
+    lock.Unlock();
     cb(reply, absl::OkStatus());
     return;
   }
@@ -59,12 +59,12 @@ void CallState::Complete(ReplyNode* reply) {
   // state outlives this notify even if the waiter returns at once. A waiter
   // that is still polling sees ended_flag_ and needs no notify (it sets
   // sleeping_ under mu_ and checks ended_ before it blocks).
-  lock.unlock();
+  lock.Unlock();
   if (sleeping) cv_.notify_all();
 }
 
 bool CallState::Fail(absl::Status status) {
-  std::unique_lock<std::mutex> lock(mu_);
+  scheduler::MutexLock lock(mu_);
   if (ended_) return false;
   if (absl::IsCancelled(status)) {
     core_->cancelled.fetch_add(1, std::memory_order_relaxed);
@@ -75,7 +75,7 @@ bool CallState::Fail(absl::Status status) {
     ended_ = true;
     PartDone();
     Callback cb = std::move(callback_);
-    lock.unlock();
+    lock.Unlock();
     cb(nullptr, std::move(status));
     return true;
   }
@@ -94,18 +94,22 @@ std::pair<ReplyNode*, absl::Status> CallState::Wait(int64_t deadline_ns) {
       sched_yield();
     }
   }
-  std::unique_lock<std::mutex> lock(mu_);
+  scheduler::MutexLock lock(mu_);
   if (!ended_) {
     core_->caller_sleeps.fetch_add(1, std::memory_order_relaxed);
     sleeping_ = true;
   }
   if (deadline_ns == scheduler::kNoDeadline) {
-    cv_.wait(lock, [this] { return ended_; });
-  } else if (!cv_.wait_until(lock, scheduler::SteadyAt(deadline_ns),
-                             [this] { return ended_; })) {
-    core_->timed_out.fetch_add(1, std::memory_order_relaxed);
-    Deliver(nullptr, absl::DeadlineExceededError(
-                         "Boundary call: no reply before the deadline"));
+    while (!ended_) lock.Wait(cv_);
+  } else {
+    const auto until = scheduler::SteadyAt(deadline_ns);
+    while (!ended_ && lock.WaitUntil(cv_, until)) {
+    }
+    if (!ended_) {
+      core_->timed_out.fetch_add(1, std::memory_order_relaxed);
+      Deliver(nullptr, absl::DeadlineExceededError(
+                           "Boundary call: no reply before the deadline"));
+    }
   }
   // Moved, not copied: the caller must own the status's only reference
   // (abseil's refcount is not TSan-instrumented; see DeadLetter).
@@ -113,19 +117,19 @@ std::pair<ReplyNode*, absl::Status> CallState::Wait(int64_t deadline_ns) {
 }
 
 bool CallState::done() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  scheduler::MutexLock lock(mu_);
   return ended_;
 }
 
 void CallState::SetCallback(Callback cb) {
-  std::unique_lock<std::mutex> lock(mu_);
+  scheduler::MutexLock lock(mu_);
   if (!ended_) {
     callback_ = std::move(cb);
     return;
   }
   ReplyNode* reply = std::exchange(reply_, nullptr);
   absl::Status status = std::exchange(status_, absl::OkStatus());
-  lock.unlock();
+  lock.Unlock();
   cb(reply, std::move(status));
 }
 
@@ -133,7 +137,7 @@ void CallState::Unref() {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     std::shared_ptr<BoundaryCore> core = core_;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      scheduler::MutexLock lock(mu_);
       if (reply_ != nullptr) Free(std::exchange(reply_, nullptr));
     }
     core->Release(this);
@@ -166,7 +170,7 @@ absl::StatusOr<CallState*> BoundaryCore::Admit(bool wait, int64_t deadline_ns) {
     }
     bool timed_out = false;
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      scheduler::MutexLock lock(mu_);
       waiting_.fetch_add(1, std::memory_order_seq_cst);
       // Re-checked after announcing the wait, under mu_: a FreeCapacity
       // from here on sees waiting_ and notifies under mu_, i.e. after we
@@ -174,11 +178,10 @@ absl::StatusOr<CallState*> BoundaryCore::Admit(bool wait, int64_t deadline_ns) {
       if (in_flight_.load(std::memory_order_seq_cst) >= capacity_ &&
           !closed_.load(std::memory_order_relaxed)) {
         if (deadline_ns == scheduler::kNoDeadline) {
-          room_.wait(lock);
+          lock.Wait(room_);
         } else {
           timed_out =
-              room_.wait_until(lock, scheduler::SteadyAt(deadline_ns)) ==
-              std::cv_status::timeout;
+              !lock.WaitUntil(room_, scheduler::SteadyAt(deadline_ns));
         }
       }
       waiting_.fetch_sub(1, std::memory_order_relaxed);
@@ -203,7 +206,7 @@ absl::StatusOr<CallState*> BoundaryCore::Admit(bool wait, int64_t deadline_ns) {
       next_stripe.fetch_add(1, std::memory_order_relaxed) % kStripes;
   st->stripe = my_stripe;
   Stripe& stripe = stripes_[my_stripe];
-  std::lock_guard<std::mutex> lock(stripe.mu);
+  scheduler::MutexLock lock(stripe.mu);
   st->next = stripe.live;
   if (stripe.live != nullptr) stripe.live->prev = st;
   stripe.live = st;
@@ -213,7 +216,7 @@ absl::StatusOr<CallState*> BoundaryCore::Admit(bool wait, int64_t deadline_ns) {
 void BoundaryCore::Release(CallState* st) {
   {
     Stripe& stripe = stripes_[st->stripe];
-    std::lock_guard<std::mutex> lock(stripe.mu);
+    scheduler::MutexLock lock(stripe.mu);
     if (st->prev != nullptr) {
       st->prev->next = st->next;
     } else {
@@ -227,14 +230,14 @@ void BoundaryCore::Release(CallState* st) {
 void BoundaryCore::FreeCapacity() {
   in_flight_.fetch_sub(1, std::memory_order_seq_cst);
   if (waiting_.load(std::memory_order_seq_cst) > 0) {
-    std::lock_guard<std::mutex> lock(mu_);
+    scheduler::MutexLock lock(mu_);
     room_.notify_one();
   }
 }
 
 void BoundaryCore::OnRequestDone(CallState* st) {
   {
-    std::lock_guard<std::mutex> lock(stripes_[st->stripe].mu);
+    scheduler::MutexLock lock(stripes_[st->stripe].mu);
     st->request_ref = false;
   }
   st->PartDone();
@@ -242,7 +245,7 @@ void BoundaryCore::OnRequestDone(CallState* st) {
 }
 
 void BoundaryCore::Close() {
-  std::lock_guard<std::mutex> lock(mu_);
+  scheduler::MutexLock lock(mu_);
   closed_.store(true, std::memory_order_release);
   room_.notify_all();
 }
@@ -250,7 +253,7 @@ void BoundaryCore::Close() {
 void BoundaryCore::FailAll(const absl::Status& status) {
   std::vector<CallState*> pending, requests;
   for (Stripe& stripe : stripes_) {
-    std::lock_guard<std::mutex> lock(stripe.mu);
+    scheduler::MutexLock lock(stripe.mu);
     for (CallState* st = stripe.live; st != nullptr; st = st->next) {
       // Keep it alive while we work outside the lock; skip one whose last
       // reference is gone (it waits for the stripe's mutex in Release).
@@ -305,7 +308,7 @@ void Boundary::Close() {
 
 void Boundary::FailAll() {
   core_->FailAll(absl::UnavailableError("the actor system shut down"));
-  std::lock_guard<std::mutex> lock(names_mu_);
+  scheduler::MutexLock lock(names_mu_);
   names_.clear();
   system_ = nullptr;
 }
@@ -346,7 +349,7 @@ absl::StatusOr<std::string> Boundary::CallBytes(absl::string_view name,
                                                 absl::Duration timeout) {
   DynamicCall call;
   {
-    std::lock_guard<std::mutex> lock(names_mu_);
+    scheduler::MutexLock lock(names_mu_);
     if (closing_.load(std::memory_order_acquire)) {
       return absl::UnavailableError("the actor system is shutting down");
     }

@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -29,6 +28,7 @@
 #include "absl/time/time.h"
 #include "actors/actor_system.h"
 #include "actors/internal/message.h"
+#include "scheduler/mutex.h"
 
 namespace ringactor {
 
@@ -106,7 +106,7 @@ class CallState {
   std::atomic<int> refs_{1};
   std::atomic<int> parts_{2};
   std::atomic<bool> cancelled_{false};
-  mutable std::mutex mu_;
+  mutable scheduler::Mutex mu_;
   std::condition_variable cv_;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   // Set with ended_, read without the lock by a waiter that is spinning.
@@ -157,13 +157,13 @@ class BoundaryCore : public std::enable_shared_from_this<BoundaryCore> {
   // freer either sees the waiter or the waiter sees the room).
   alignas(transport::kCacheLine) std::atomic<uint32_t> in_flight_{0};
   std::atomic<uint32_t> waiting_{0};
-  std::mutex mu_;
+  scheduler::Mutex mu_;
   std::condition_variable room_;
   // Live calls (for FailAll), in stripes chosen by the calling thread, so
   // that threads calling at once do not share a lock or a cache line.
   static constexpr uint32_t kStripes = 16;
   struct alignas(transport::kCacheLine) Stripe {
-    std::mutex mu;
+    scheduler::Mutex mu;
     CallState* live ABSL_GUARDED_BY(mu) = nullptr;
   };
   Stripe stripes_[kStripes];
@@ -344,7 +344,7 @@ class Boundary {
   std::shared_ptr<internal::BoundaryCore> core_;
   std::atomic<int64_t> entered_{0};
   std::atomic<bool> closing_{false};
-  mutable std::mutex names_mu_;
+  mutable scheduler::Mutex names_mu_;
   absl::flat_hash_map<std::string, Entry> names_ ABSL_GUARDED_BY(names_mu_);
 };
 
@@ -460,7 +460,7 @@ absl::Status Boundary::Register(absl::string_view name, const ActorRef<A>& ref,
   };
   (add(static_cast<M*>(nullptr)), ...);
   (void)add;  // Accepts<> (no dynamic types)
-  std::lock_guard<std::mutex> lock(names_mu_);
+  scheduler::MutexLock lock(names_mu_);
   auto it = names_.find(name);
   if (it != names_.end() &&
       system_->IsAlive(it->second.shard, it->second.slot, it->second.gen)) {
@@ -478,7 +478,7 @@ absl::StatusOr<ActorRef<A>> Boundary::Lookup(absl::string_view name) {
     Boundary* b;
     ~LeaveOnExit() { b->Leave(); }
   } leave{this};
-  std::lock_guard<std::mutex> lock(names_mu_);
+  scheduler::MutexLock lock(names_mu_);
   auto it = names_.find(name);
   if (it == names_.end() ||
       !system_->IsAlive(it->second.shard, it->second.slot, it->second.gen)) {

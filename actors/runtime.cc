@@ -14,6 +14,7 @@
 #include "actors/actor_system.h"
 #include "actors/boundary.h"
 #include "scheduler/intrusive_fifo.h"
+#include "scheduler/mutex.h"
 
 namespace ringactor {
 
@@ -42,7 +43,7 @@ MessageNode* PopFront(MessageNode*& head, MessageNode*& tail) {
 
 namespace {
 struct TypeRegistry {
-  std::mutex mu;
+  scheduler::Mutex mu;
   std::vector<std::string> names ABSL_GUARDED_BY(mu);
 };
 TypeRegistry& Types() {
@@ -60,7 +61,7 @@ std::string Demangle(const char* mangled) {
 
 uint16_t RegisterActorType(const char* mangled_name) {
   TypeRegistry& r = Types();
-  std::lock_guard<std::mutex> lock(r.mu);
+  scheduler::MutexLock lock(r.mu);
   if (r.names.size() + 1 >= kMaxActorTypes) {
     if (r.names.size() + 1 == kMaxActorTypes) {
       r.names.push_back("(other actor types)");
@@ -73,13 +74,13 @@ uint16_t RegisterActorType(const char* mangled_name) {
 
 std::string ActorTypeName(uint16_t index) {
   TypeRegistry& r = Types();
-  std::lock_guard<std::mutex> lock(r.mu);
+  scheduler::MutexLock lock(r.mu);
   return index < r.names.size() ? r.names[index] : "?";
 }
 
 uint32_t ActorTypeCount() {
   TypeRegistry& r = Types();
-  std::lock_guard<std::mutex> lock(r.mu);
+  scheduler::MutexLock lock(r.mu);
   return static_cast<uint32_t>(r.names.size());
 }
 
@@ -94,7 +95,7 @@ SlotTable::~SlotTable() {
 }
 
 absl::StatusOr<std::pair<uint32_t, uint32_t>> SlotTable::Allocate(Actor* a) {
-  std::lock_guard<std::mutex> lock(mu_);
+  scheduler::MutexLock lock(mu_);
   uint32_t slot;
   if (!free_.empty()) {
     slot = free_.back();
@@ -129,7 +130,7 @@ void SlotTable::Retire(uint32_t slot) {
 
 void SlotTable::Release(uint32_t slot) {
   Get(slot)->actor.store(nullptr, std::memory_order_relaxed);
-  std::lock_guard<std::mutex> lock(mu_);
+  scheduler::MutexLock lock(mu_);
   free_.push_back(slot);
 }
 

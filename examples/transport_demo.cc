@@ -40,7 +40,7 @@ using ringactor::transport::ShardId;
 uint64_t Checksum(uint64_t src, uint64_t seq) { return (src + 1) * 0x9e3779b97f4a7c15ull ^ seq; }
 
 // Checks that each source's stream arrives complete and in order.
-class Checker : public Receiver {
+class Checker final : public Receiver {
  public:
   explicit Checker(uint32_t shards, uint32_t foreign)
       : next_(shards, 0), next_foreign_(foreign, 0) {}

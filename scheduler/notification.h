@@ -1,18 +1,20 @@
 // File: scheduler/notification.h
 //
 // A one-shot event for threads outside the shards (RunOn, ShardSet start).
-// Built on std::mutex/std::condition_variable rather than absl::Notification
-// so that ThreadSanitizer sees the synchronization: the system's abseil is
-// not instrumented, and TSan cannot follow absl::Mutex's futex path.
+// Built on scheduler::Mutex (a std::mutex) and std::condition_variable
+// rather than absl::Notification so that ThreadSanitizer sees the
+// synchronization: the system's abseil is not instrumented, and TSan cannot
+// follow absl::Mutex's futex path.
 
 #ifndef RINGACTOR_SCHEDULER_NOTIFICATION_H_
 #define RINGACTOR_SCHEDULER_NOTIFICATION_H_
 
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
+#include "scheduler/mutex.h"
 
 namespace ringactor::scheduler {
 
@@ -25,28 +27,32 @@ namespace ringactor::scheduler {
 class Notification {
  public:
   void Notify() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     notified_ = true;
     cv_.notify_all();
   }
   bool HasBeenNotified() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return notified_;
   }
   void WaitForNotification() const {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return notified_; });
+    MutexLock lock(mu_);
+    while (!notified_) lock.Wait(cv_);
   }
   bool WaitForNotificationWithTimeout(absl::Duration timeout) const {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                        [this] { return notified_; });
+    const auto deadline = std::chrono::steady_clock::now() +
+                          absl::ToChronoNanoseconds(timeout);
+    MutexLock lock(mu_);
+    while (!notified_) {
+      if (!lock.WaitUntil(cv_, deadline)) return notified_;
+    }
+    return true;
   }
 
  private:
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   mutable std::condition_variable cv_;
-  bool notified_ = false;
+  bool notified_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace ringactor::scheduler

@@ -176,7 +176,7 @@ size_t Shard::RunForeignClosures() {
   if (!has_closures_.load(std::memory_order_acquire)) return 0;
   std::vector<absl::AnyInvocable<void() &&>> batch;
   {
-    std::lock_guard<std::mutex> lock(closures_mu_);
+    MutexLock lock(closures_mu_);
     batch.swap(closures_);
     has_closures_.store(false, std::memory_order_relaxed);
   }

@@ -18,9 +18,9 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include <mutex>  // std::mutex: visible to TSan (abseil is not instrumented)
 #include "scheduler/envelope_queue.h"
 #include "scheduler/intrusive_fifo.h"
+#include "scheduler/mutex.h"
 #include "scheduler/notification.h"
 #include "scheduler/steal_queue.h"
 #include "io/ring.h"
@@ -283,7 +283,7 @@ class alignas(64) Shard {
   alignas(64) std::atomic<bool> idle_{false};
   StealQueue steal_queue_;
   Notification ready_;  // ring created and attached (or failed)
-  std::mutex closures_mu_;
+  Mutex closures_mu_;
   std::vector<absl::AnyInvocable<void() &&>> closures_
       ABSL_GUARDED_BY(closures_mu_);
   bool accepting_closures_ ABSL_GUARDED_BY(closures_mu_) = true;

@@ -116,7 +116,7 @@ absl::StatusOr<std::unique_ptr<ShardSet>> ShardSet::Create(
   if (!first.ok()) {
     for (auto& t : set->threads_) t.join();
     set->threads_.clear();
-    std::lock_guard<std::mutex> lock(set->stop_mu_);
+    MutexLock lock(set->stop_mu_);
     set->stopped_ = true;
     return first;
   }
@@ -134,7 +134,7 @@ absl::Status ShardSet::SubmitTo(transport::ShardId to,
   }
   Shard& shard = *shards_[to.value()];
   {
-    std::lock_guard<std::mutex> lock(shard.closures_mu_);
+    MutexLock lock(shard.closures_mu_);
     if (!shard.accepting_closures_) {
       return absl::UnavailableError("SubmitTo: the shard set is stopping");
     }
@@ -156,11 +156,11 @@ void ShardSet::WakeAll() {
 }
 
 absl::Status ShardSet::Stop() {
-  std::lock_guard<std::mutex> lock(stop_mu_);
+  MutexLock lock(stop_mu_);
   if (stopped_) return stop_status_;
   stopped_ = true;
   for (auto& shard : shards_) {
-    std::lock_guard<std::mutex> closures_lock(shard->closures_mu_);
+    MutexLock closures_lock(shard->closures_mu_);
     shard->accepting_closures_ = false;
   }
   for (auto& shard : shards_) {

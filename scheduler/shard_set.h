@@ -14,7 +14,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include <mutex>  // std::mutex: visible to TSan (abseil is not instrumented)
+#include "scheduler/mutex.h"
 #include "scheduler/notification.h"
 #include "io/ring.h"
 #include "scheduler/shard.h"
@@ -121,7 +121,7 @@ class ShardSet {
   std::atomic<bool> go_ok_{false};
   std::atomic<uint32_t> arrived_[2] = {0, 0};
   std::atomic<bool> stealing_{false};
-  std::mutex stop_mu_;
+  Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
   absl::Status stop_status_ ABSL_GUARDED_BY(stop_mu_);
 };

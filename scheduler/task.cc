@@ -4,10 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <new>
 #include <utility>
 #include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "scheduler/mutex.h"
 
 namespace ringactor::scheduler::internal {
 
@@ -52,11 +54,11 @@ struct Chain {
 class Depot {
  public:
   void PutChain(std::size_t cls, Chain c) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     chains_[cls].push_back(c);
   }
   bool TakeChain(std::size_t cls, Chain& out) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (chains_[cls].empty()) return false;
     out = chains_[cls].back();
     chains_[cls].pop_back();
@@ -66,11 +68,11 @@ class Depot {
   // needs a slab.
   void PutSpare(char* begin, char* end) {
     if (end - begin < static_cast<std::ptrdiff_t>(kClassBytes)) return;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     spare_.push_back({begin, end});
   }
   bool TakeSpare(char*& begin, char*& end) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (spare_.empty()) return false;
     begin = spare_.back().first;
     end = spare_.back().second;
@@ -79,9 +81,9 @@ class Depot {
   }
 
  private:
-  std::mutex mu_;
-  std::vector<Chain> chains_[kClasses];
-  std::vector<std::pair<char*, char*>> spare_;
+  Mutex mu_;
+  std::vector<Chain> chains_[kClasses] ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<char*, char*>> spare_ ABSL_GUARDED_BY(mu_);
 };
 
 Depot& GetDepot() {

@@ -8,6 +8,7 @@ packages=(
   bazel-bootstrap      # Bazel 4.2.3
   bazel-rules-java     # @rules_java for Bazel's own tooling
   g++
+  clang                # bazel --config=clang: -Wthread-safety, layering_check
   liburing-dev
   libabsl-dev
   libprotobuf-dev

@@ -66,7 +66,7 @@ class Receiver {
 //
 // Shard-affine: call only on the owning shard's thread, after Attach() and
 // before Detach(). (Foreign threads use Mesh::Inject / Mesh::Wake.)
-class Endpoint : private io::WordSink {
+class Endpoint final : private io::WordSink {
  public:
   // Word tags 0 is the doorbell; user tags are in [kFirstUserWordTag,
   // kLastUserWordTag].

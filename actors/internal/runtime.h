@@ -19,10 +19,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include <mutex>  // std::mutex: visible to TSan (abseil is not instrumented)
 #include "actors/actor.h"
 #include "actors/internal/message.h"
 #include "actors/stats.h"
+#include "scheduler/mutex.h"
 #include "scheduler/shard.h"
 #include "scheduler/timer.h"
 #include "transport/lane.h"
@@ -163,7 +163,7 @@ class SlotTable {
 
  private:
   std::unique_ptr<std::atomic<Slot*>[]> chunks_;
-  std::mutex mu_;
+  scheduler::Mutex mu_;
   std::vector<uint32_t> free_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint32_t> high_water_{0};
 };

@@ -12,11 +12,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>  // std::mutex: visible to TSan
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "scheduler/mutex.h"
 
 namespace ringactor::internal {
 
@@ -56,7 +57,7 @@ class StealableTable {
   StealableTable& operator=(const StealableTable&) = delete;
 
   absl::StatusOr<uint32_t> Reserve() {
-    std::lock_guard<std::mutex> lock(mu_);
+    scheduler::MutexLock lock(mu_);
     if (next_ >= kMaxActors) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "Spawn: a system holds at most ", kMaxActors, " stealable actors"));
@@ -95,8 +96,8 @@ class StealableTable {
   }
 
   std::atomic<std::atomic<StealableGroup*>*> chunks_[kMaxChunks] = {};
-  std::mutex mu_;
-  uint32_t next_ = 0;  // under mu_
+  scheduler::Mutex mu_;
+  uint32_t next_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace ringactor::internal

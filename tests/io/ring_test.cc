@@ -22,7 +22,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class CountingCompletion : public Completion {
+class CountingCompletion final : public Completion {
  public:
   void OnComplete(int32_t res, uint32_t) noexcept override {
     ++calls;

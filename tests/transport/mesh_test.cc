@@ -115,7 +115,6 @@ class TwoEndpointsOneThread : public ::testing::Test {
 };
 
 TEST_F(TwoEndpointsOneThread, EnvelopesArriveAtFlushInFifoOrder) {
-  CountingReceiver r;
   std::vector<uint64_t> got;
   struct Recorder : Receiver {
     std::vector<uint64_t>* got;
