@@ -113,7 +113,7 @@ absl::StatusOr<std::pair<uint32_t, uint32_t>> SlotTable::Allocate(Actor* a) {
     }
     high_water_.store(slot + 1, std::memory_order_release);
   }
-  Slot* s = Get(slot);
+  Slot* s = &At(slot);
   uint32_t gen = s->last_gen + 1;
   if (gen == 0) gen = 1;  // 0 means "no actor"
   s->last_gen = gen;
@@ -125,11 +125,11 @@ absl::StatusOr<std::pair<uint32_t, uint32_t>> SlotTable::Allocate(Actor* a) {
 }
 
 void SlotTable::Retire(uint32_t slot) {
-  Get(slot)->alive_gen.store(0, std::memory_order_release);
+  At(slot).alive_gen.store(0, std::memory_order_release);
 }
 
 void SlotTable::Release(uint32_t slot) {
-  Get(slot)->actor.store(nullptr, std::memory_order_relaxed);
+  At(slot).actor.store(nullptr, std::memory_order_relaxed);
   scheduler::MutexLock lock(mu_);
   free_.push_back(slot);
 }

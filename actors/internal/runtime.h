@@ -148,6 +148,11 @@ class SlotTable {
   void Retire(uint32_t slot);
   // Makes a retired slot reusable. Owner only.
   void Release(uint32_t slot);
+  // A slot that was allocated, whose chunk therefore exists.
+  Slot& At(uint32_t slot) const {
+    return chunks_[slot >> kChunkBits].load(
+        std::memory_order_acquire)[slot & (kChunkSize - 1)];
+  }
   Slot* Get(uint32_t slot) const {
     Slot* chunk = chunks_[slot >> kChunkBits].load(std::memory_order_acquire);
     return chunk == nullptr ? nullptr : &chunk[slot & (kChunkSize - 1)];
