@@ -217,8 +217,8 @@ struct HotLatency {
   // The halves, from one clock read on each shard (CLOCK_MONOTONIC is one
   // clock for every CPU): send -> the hot handler ran, and from there ->
   // the reply resumed the caller.
-  double there_ns = 0;
-  double back_ns = 0;
+  double request_ns = 0;
+  double reply_ns = 0;
 };
 
 // Ask round trip of a hot Alert, optionally behind `backlog` ordinary
@@ -241,7 +241,7 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
   // All samples run back to back in one coroutine: the owner's shard stays
   // awake (busy, or within its idle spin), so neither figure includes a
   // wake-up of a sleeping shard.
-  std::vector<double> rtts, ahead, there, back;
+  std::vector<double> rtts, ahead, request, reply;
   const bool from_owner_shard = absl::GetFlag(FLAGS_backlog_from_owner_shard);
   const bool warm_up_ask = absl::GetFlag(FLAGS_warm_up_ask);
   absl::Status run = sys->RunOn(ShardId(0), [&]() -> Task<absl::Status> {
@@ -290,8 +290,8 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
       const int64_t t1 = scheduler::MonoNanos();
       const int64_t ran = g_alert_ran_ns.load(std::memory_order_relaxed);
       rtts.push_back(static_cast<double>(t1 - t0));
-      there.push_back(static_cast<double>(ran - t0));
-      back.push_back(static_cast<double>(t1 - ran));
+      request.push_back(static_cast<double>(ran - t0));
+      reply.push_back(static_cast<double>(t1 - ran));
       ahead.push_back(static_cast<double>(queued));
       // Let the backlog drain before the next sample.
       if (backlog > 0) {
@@ -306,7 +306,7 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
     return {};
   }
   if (rtts.empty()) return {};
-  return {Median(rtts), Median(ahead), Median(there), Median(back)};
+  return {Median(rtts), Median(ahead), Median(request), Median(reply)};
 }
 
 struct Series {
@@ -346,28 +346,26 @@ void PrintHotLatency(const std::vector<HotLatency>& loaded,
   const double l = median(loaded, &HotLatency::rtt_ns);
   const double u = median(unloaded, &HotLatency::rtt_ns);
   const double ahead = median(loaded, &HotLatency::ahead);
+  const double u_request = median(unloaded, &HotLatency::request_ns);
+  const double l_request = median(loaded, &HotLatency::request_ns);
+  const double u_reply = median(unloaded, &HotLatency::reply_ns);
+  const double l_reply = median(loaded, &HotLatency::reply_ns);
   std::printf("hot_latency: hot Ask round trip %.1f us unloaded, %.1f us "
               "behind a %d-message backlog (median %.0f still queued at the "
               "send): %.2fx (target <= 2)\n",
               u / 1e3, l / 1e3, backlog, ahead, l / u);
   std::printf("  request half (send -> handler ran): %.2f us unloaded, %.2f "
               "us loaded; reply half: %.2f us unloaded, %.2f us loaded\n\n",
-              median(unloaded, &HotLatency::there_ns) / 1e3,
-              median(loaded, &HotLatency::there_ns) / 1e3,
-              median(unloaded, &HotLatency::back_ns) / 1e3,
-              median(loaded, &HotLatency::back_ns) / 1e3);
+              u_request / 1e3, l_request / 1e3, u_reply / 1e3,
+              l_reply / 1e3);
   PrintBenchLine("hot_latency", "ringactor", "unloaded_ns", u);
   PrintBenchLine("hot_latency", "ringactor", "loaded_ns", l);
   PrintBenchLine("hot_latency", "ringactor", "queued_ahead", ahead);
   PrintBenchLine("hot_latency", "ringactor", "loaded_over_unloaded", l / u);
-  PrintBenchLine("hot_latency", "ringactor", "unloaded_request_ns",
-                 median(unloaded, &HotLatency::there_ns));
-  PrintBenchLine("hot_latency", "ringactor", "loaded_request_ns",
-                 median(loaded, &HotLatency::there_ns));
-  PrintBenchLine("hot_latency", "ringactor", "unloaded_reply_ns",
-                 median(unloaded, &HotLatency::back_ns));
-  PrintBenchLine("hot_latency", "ringactor", "loaded_reply_ns",
-                 median(loaded, &HotLatency::back_ns));
+  PrintBenchLine("hot_latency", "ringactor", "unloaded_request_ns", u_request);
+  PrintBenchLine("hot_latency", "ringactor", "loaded_request_ns", l_request);
+  PrintBenchLine("hot_latency", "ringactor", "unloaded_reply_ns", u_reply);
+  PrintBenchLine("hot_latency", "ringactor", "loaded_reply_ns", l_reply);
 }
 
 int Main() {
