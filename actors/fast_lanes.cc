@@ -100,9 +100,9 @@ void ShardRuntime::SendHot(uint32_t to, MessageNode* node) {
   const uint64_t p = reinterpret_cast<uint64_t>(node);
   // The target's inbox: shared memory that its loop drains before the lanes
   // and that a spinning shard sees at once (a sleeping one is woken).
-  bool sent =
-      shard_ptr_->set().mesh().Inject(transport::ShardId(to), {kDeliverTag, p})
-          .ok();
+  bool sent = shard_ptr_->endpoint()
+                  .SendUrgent(transport::ShardId(to), {kDeliverTag, p})
+                  .ok();
   if (!sent) {  // inbox full: a direct word (MSG_RING, no lane)
     ReleaseToKernel(node);
     sent = shard_ptr_->SendWord(transport::ShardId(to), kHotWordTag, p).ok();

@@ -505,9 +505,8 @@ void ShardRuntime::Reply(const ReplyTo& to, ReplyNode* reply) {
     // The reply to a hot request is hot too: the caller's inbox. Else the
     // lane, never refused (an unknown shard, which cannot happen, aside).
     const bool sent =
-        (reply->hot && system_.shard_set()
-                           .mesh()
-                           .Inject(transport::ShardId(to.shard), e)
+        (reply->hot && shard_ptr_->endpoint()
+                           .SendUrgent(transport::ShardId(to.shard), e)
                            .ok()) ||
         shard_ptr_
             ->Send(transport::ShardId(to.shard), e,

@@ -107,7 +107,7 @@ Endpoint::Endpoint(Mesh& mesh, ShardId id)
   out_.resize(n);
   in_.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
-    out_[i] = &mesh.lane(id.value(), i);
+    out_[i].lane = &mesh.lane(id.value(), i);
     in_[i] = &mesh.lane(i, id.value());
     doorbells_.push_back(std::make_unique<DoorbellOp>(this, i));
   }
@@ -222,7 +222,7 @@ absl::Status Endpoint::SendSlow(ShardId to, Envelope e) {
   }
   // The lane is full. Publish what we have so the consumer can drain it, then
   // look once more; the caller retries after polling if it is still full.
-  Lane& lane = *out_[t];
+  Lane& lane = *out_[t].lane;
   if (lane.HasUnpublished()) {
     absl::Status s = Flush();
     if (!s.ok()) return s;
@@ -243,6 +243,33 @@ void Endpoint::NoteFull(uint32_t t) {
   blocked_[t] = 1;
   any_blocked_ = true;
   stats_.backpressure.Add(1);
+}
+
+absl::Status Endpoint::SendUrgent(ShardId to, Envelope e) {
+  const uint32_t t = to.value();
+  if (t >= out_.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no shard ", t, " in a mesh of ", out_.size()));
+  }
+  Endpoint& target = *out_[t].peer;
+  if (!target.inbox_.TryPush(e)) {
+    stats_.backpressure.Add(1);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the inbox of shard ", t, " is full (",
+                     target.inbox_.capacity(), " envelopes)"));
+  }
+  stats_.urgent_sent.Add(1);
+  // The push's seq_cst store, then this seq_cst load: the doorbell protocol
+  // (see Park). A sleeping target's doorbell is submitted now, not with
+  // this turn's flush. Queued, the envelope is the target's either way: a
+  // failed submit leaves the SQE for the next Flush, which reports it.
+  std::atomic<bool>& sleeping = target.sleeping_;
+  if (sleeping.load(std::memory_order_seq_cst) &&
+      sleeping.exchange(false, std::memory_order_acq_rel)) {
+    RingDoorbell(t);
+    ring_->Submit().IgnoreError();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Endpoint::SendWord(ShardId to, uint32_t tag, uint64_t value) {
@@ -322,7 +349,7 @@ absl::Status Endpoint::Flush() {
   }
   if (!dirty_.empty()) {
     uint64_t published = 0;
-    for (uint32_t t : dirty_) published += out_[t]->Publish();
+    for (uint32_t t : dirty_) published += out_[t].lane->Publish();
     stats_.enqueued.Add(published);
     // Publish (a seq_cst store) then this seq_cst load, against Park()'s
     // seq_cst store of `sleeping` then seq_cst loads of the tails: in the
@@ -445,7 +472,7 @@ bool Endpoint::MarkFullLanesWaiting() {
   bool room = false, still_blocked = false;
   for (uint32_t t = 0; t < out_.size(); ++t) {
     if (!blocked_[t]) continue;
-    Lane& lane = *out_[t];
+    Lane& lane = *out_[t].lane;
     if (lane.IsFull()) {
       lane.MarkProducerWaiting();
       if (lane.IsFull()) {
@@ -556,26 +583,35 @@ absl::Status Endpoint::WakeFromForeign() {
   }
   foreign_stats_.foreign_wakes.fetch_add(1, std::memory_order_relaxed);
   absl::Status s;
+  // The test hook aims the wake at an invalid fd: the kernel refuses it.
+  const bool fail = fail_foreign_wake_for_test_.load(std::memory_order_relaxed) &&
+                    fail_foreign_wake_for_test_.exchange(false);
   const int efd = wake_eventfd_.load(std::memory_order_acquire);
   if (efd >= 0) {
     const uint64_t one = 1;
-    if (write(efd, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN) {
+    if (write(fail ? -1 : efd, &one, sizeof(one)) != sizeof(one) &&
+        errno != EAGAIN) {
       s = io::ErrnoToStatus(errno, "write(eventfd)");
     }
   } else {
     const int fd = ring_fd_.load(std::memory_order_acquire);
     if (fd < 0) return absl::OkStatus();  // not attached: it will poll first
-    s = io::Ring::SendWordFromAnyThread(fd, kDoorbellTag, 0);
+    s = io::Ring::SendWordFromAnyThread(fail ? -1 : fd, kDoorbellTag, 0);
   }
-  // The wake did not go out: hand the duty to the next producer so the shard
-  // cannot stay asleep over a non-empty inbox.
-  if (!s.ok()) sleeping_.store(true, std::memory_order_release);
+  // The wake did not go out: hand the duty to the next producer (its send
+  // or wake finds `sleeping` again and rings), and count it.
+  if (!s.ok()) {
+    foreign_stats_.foreign_wake_failures.fetch_add(1,
+                                                   std::memory_order_relaxed);
+    sleeping_.store(true, std::memory_order_release);
+  }
   return s;
 }
 
 TransportStats Endpoint::Stats() const {
   TransportStats t;
   t.enqueued = stats_.enqueued.Load();
+  t.urgent_sent = stats_.urgent_sent.Load();
   t.dequeued = stats_.dequeued.Load();
   t.backpressure = stats_.backpressure.Load();
   t.doorbells_sent = stats_.doorbells_sent.Load();
@@ -595,6 +631,8 @@ TransportStats Endpoint::Stats() const {
       foreign_stats_.inbox_backpressure.load(std::memory_order_relaxed);
   t.foreign_wakes =
       foreign_stats_.foreign_wakes.load(std::memory_order_relaxed);
+  t.foreign_wake_failures =
+      foreign_stats_.foreign_wake_failures.load(std::memory_order_relaxed);
   return t;
 }
 

@@ -105,7 +105,7 @@ class Endpoint final : private io::WordSink {
   // rings it as soon as it frees room in that lane.
   absl::Status Send(ShardId to, Envelope e) {
     const uint32_t t = to.value();
-    if (ABSL_PREDICT_TRUE(t < out_.size() && out_[t]->TryPush(e))) {
+    if (ABSL_PREDICT_TRUE(t < out_.size() && out_[t].lane->TryPush(e))) {
       if (!is_dirty_[t]) MarkDirty(t);
       return absl::OkStatus();
     }
@@ -120,13 +120,29 @@ class Endpoint final : private io::WordSink {
   // then asks the consumer for a room-again doorbell). `to` must exist.
   bool TryQueue(ShardId to, Envelope e) {
     const uint32_t t = to.value();
-    if (ABSL_PREDICT_TRUE(out_[t]->TryPush(e))) {
+    if (ABSL_PREDICT_TRUE(out_[t].lane->TryPush(e))) {
       if (!is_dirty_[t]) MarkDirty(t);
       return true;
     }
     NoteFull(t);
     return false;
   }
+
+  // Endpoint::SendUrgent()
+  //
+  // Puts `e` in shard `to`'s inbox, which its Poll drains before the lanes
+  // and a polling shard sees at once; if `to` sleeps, its doorbell (one
+  // MSG_RING) is submitted now, not with this turn's flush. For traffic that
+  // must not wait for the flush or queue behind a lane (hot messages and
+  // their replies). Mesh::Inject does the same for foreign threads, but
+  // reaches the target through the Mesh and counts in the target's shared
+  // counters; here the target is one pointer beside the lane to it, and the
+  // send is counted by the sender (`urgent_sent`). Behind a long backlog
+  // each line saved is a cache miss saved (~0.3 us apiece on these VMs; see
+  // docs/benchmarks.md#hot_latency). ResourceExhausted when the inbox is
+  // full (nothing was queued: the caller keeps `e`); InvalidArgument for an
+  // unknown shard; otherwise OK, and `e` belongs to the target.
+  absl::Status SendUrgent(ShardId to, Envelope e);
 
   // Endpoint::SendWord()
   //
@@ -188,6 +204,11 @@ class Endpoint final : private io::WordSink {
   // Makes the next `n` doorbells this endpoint rings fail in the kernel (they
   // target an invalid fd), to test the re-ring path. Shard-affine.
   void FailNextDoorbellsForTest(int n) { fail_doorbells_for_test_ = n; }
+  // Makes the next wake a foreign thread sends this shard fail in the
+  // kernel (a write or MSG_RING to an invalid fd). Thread-safe.
+  void FailNextForeignWakeForTest() {
+    fail_foreign_wake_for_test_.store(true, std::memory_order_relaxed);
+  }
 
  private:
   friend class Mesh;
@@ -229,12 +250,19 @@ class Endpoint final : private io::WordSink {
   // Set by Mesh::Wake: makes HasWork() true until the next Poll, so a wake
   // that races with the shard going to sleep is never lost.
   std::atomic<bool> wake_requested_{false};
+  std::atomic<bool> fail_foreign_wake_for_test_{false};
   Inbox inbox_;
   internal::ForeignStats foreign_stats_;
 
   // -- Owner-only -----------------------------------------------------------
   alignas(kCacheLine) io::Ring* ring_ = nullptr;
-  std::vector<Lane*> out_;  // out_[t]: this shard -> t
+  // out_[t]: the lane this shard -> t, and t's endpoint (for SendUrgent),
+  // side by side so an urgent send reads no line a lane send does not.
+  struct Outgoing {
+    Lane* lane = nullptr;
+    Endpoint* peer = nullptr;  // set by Mesh once every endpoint exists
+  };
+  std::vector<Outgoing> out_;
   std::vector<Lane*> in_;   // in_[s]:  s -> this shard
   std::vector<uint32_t> dirty_;
   std::vector<uint8_t> is_dirty_;

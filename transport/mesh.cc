@@ -20,6 +20,9 @@ Mesh::Mesh(const MeshOptions& options) : options_(options) {
   for (uint32_t i = 0; i < n; ++i) {
     endpoints_.push_back(std::make_unique<Endpoint>(*this, ShardId(i)));
   }
+  for (const auto& ep : endpoints_) {
+    for (uint32_t i = 0; i < n; ++i) ep->out_[i].peer = endpoints_[i].get();
+  }
 }
 
 Mesh::~Mesh() = default;
@@ -44,7 +47,11 @@ absl::Status Mesh::Inject(ShardId to, Envelope e) {
                      ep.inbox_.capacity(), " envelopes)"));
   }
   ep.foreign_stats_.inbox_enqueued.fetch_add(1, std::memory_order_relaxed);
-  return ep.WakeFromForeign();
+  // Queued, the envelope is the shard's whatever the wake does: an error
+  // here must not make the caller free what the shard will read. A wake
+  // that did not go out is counted, and passes to the next producer.
+  ep.WakeFromForeign().IgnoreError();
+  return absl::OkStatus();
 }
 
 absl::Status Mesh::Wake(ShardId to) {

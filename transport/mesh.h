@@ -47,7 +47,11 @@ class Mesh {
   //
   // Enqueues `e` into shard `to`'s foreign inbox from any thread, waking the
   // shard if it sleeps. InvalidArgument for an unknown shard;
-  // ResourceExhausted when the inbox is full (nothing was enqueued).
+  // ResourceExhausted when the inbox is full (nothing was enqueued). Once
+  // enqueued, `e` belongs to the shard and the answer is OK, even if the
+  // kernel refused the wake-up: that is counted (foreign_wake_failures) and
+  // the next send or Wake() to the shard rings it.
+  // (A shard's own urgent sends use Endpoint::SendUrgent.)
   absl::Status Inject(ShardId to, Envelope e);
 
   // Mesh::Wake()

@@ -6,6 +6,7 @@ namespace ringactor::transport {
 
 TransportStats& TransportStats::operator+=(const TransportStats& o) {
   enqueued += o.enqueued;
+  urgent_sent += o.urgent_sent;
   dequeued += o.dequeued;
   backpressure += o.backpressure;
   doorbells_sent += o.doorbells_sent;
@@ -20,6 +21,7 @@ TransportStats& TransportStats::operator+=(const TransportStats& o) {
   inbox_enqueued += o.inbox_enqueued;
   inbox_backpressure += o.inbox_backpressure;
   foreign_wakes += o.foreign_wakes;
+  foreign_wake_failures += o.foreign_wake_failures;
   cq_overflows += o.cq_overflows;
   cq_dropped += o.cq_dropped;
   return *this;
@@ -27,7 +29,8 @@ TransportStats& TransportStats::operator+=(const TransportStats& o) {
 
 std::string TransportStats::DebugString() const {
   return absl::StrCat(
-      "enqueued=", enqueued, " dequeued=", dequeued,
+      "enqueued=", enqueued, " urgent_sent=", urgent_sent,
+      " dequeued=", dequeued,
       " backpressure=", backpressure, " doorbells_sent=", doorbells_sent,
       " doorbells_suppressed=", doorbells_suppressed,
       " doorbell_failures=", doorbell_failures, " words_sent=", words_sent,
@@ -36,7 +39,9 @@ std::string TransportStats::DebugString() const {
       " idle_yields=", idle_yields,
       " inbox_enqueued=", inbox_enqueued,
       " inbox_backpressure=", inbox_backpressure,
-      " foreign_wakes=", foreign_wakes, " cq_overflows=", cq_overflows,
+      " foreign_wakes=", foreign_wakes,
+      " foreign_wake_failures=", foreign_wake_failures,
+      " cq_overflows=", cq_overflows,
       " cq_dropped=", cq_dropped);
 }
 

@@ -17,6 +17,7 @@ namespace ringactor::transport {
 // Thread-compatible (a plain value).
 struct TransportStats {
   uint64_t enqueued = 0;             // envelopes published into lanes
+  uint64_t urgent_sent = 0;          // envelopes put in other shards' inboxes
   uint64_t dequeued = 0;             // envelopes drained from lanes + inbox
   uint64_t backpressure = 0;         // Send() answered ResourceExhausted
   uint64_t doorbells_sent = 0;       // MSG_RING doorbells queued
@@ -31,6 +32,7 @@ struct TransportStats {
   uint64_t inbox_enqueued = 0;       // foreign envelopes accepted
   uint64_t inbox_backpressure = 0;   // foreign pushes refused (full)
   uint64_t foreign_wakes = 0;        // wakes sent by foreign threads
+  uint64_t foreign_wake_failures = 0;  // ... that the kernel refused
   uint64_t cq_overflows = 0;         // CQ overflow events (nothing lost)
   uint64_t cq_dropped = 0;           // CQEs the kernel dropped (koverflow)
 
@@ -58,7 +60,8 @@ class OwnerCounter {
 // Counters written only by the owning shard, on their own cache lines so
 // that snapshots and other shards never false-share with the hot path.
 struct alignas(kCacheLine) OwnerStats {
-  OwnerCounter enqueued, dequeued, backpressure, doorbells_sent,
+  // urgent_sent next to enqueued: the line a busy shard's flush keeps warm.
+  OwnerCounter enqueued, urgent_sent, dequeued, backpressure, doorbells_sent,
       doorbells_suppressed, doorbell_failures, words_sent, words_received,
       word_failures, words_lost, sleeps, idle_yields, cq_overflows, cq_dropped;
 };
@@ -66,7 +69,7 @@ struct alignas(kCacheLine) OwnerStats {
 // Counters written by foreign threads (atomic increments).
 struct alignas(kCacheLine) ForeignStats {
   std::atomic<uint64_t> inbox_enqueued{0}, inbox_backpressure{0},
-      foreign_wakes{0};
+      foreign_wakes{0}, foreign_wake_failures{0};
 };
 
 }  // namespace internal

@@ -283,6 +283,42 @@ TEST_F(TwoEndpointsOneThread, RejectsUnknownShards) {
   EXPECT_EQ(mesh_->Inject(ShardId(7), {}).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(mesh_->Wake(ShardId(7)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ep(0).SendUrgent(ShardId(7), {}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// An urgent send needs no Flush, and is taken before lane envelopes that
+// were published earlier. It is counted by its sender, not as foreign.
+TEST_F(TwoEndpointsOneThread, AnUrgentSendIsVisibleAtOnceAndGoesFirst) {
+  UrgencyReceiver r;
+  ASSERT_TRUE(ep(0).Send(ShardId(1), {0, 7}).ok());
+  ASSERT_TRUE(ep(0).Flush().ok());
+  ASSERT_TRUE(ep(0).SendUrgent(ShardId(1), {0, 0}).ok());
+  EXPECT_EQ(ep(1).Poll(r, 100), 1u);  // urgent work skips the lanes once
+  EXPECT_EQ(r.order, (std::vector<int>{-1}));
+  EXPECT_EQ(ep(1).Poll(r, 100), 1u);
+  EXPECT_EQ(r.order, (std::vector<int>{-1, 7}));
+  const TransportStats sender = mesh_->Stats(ShardId(0));
+  EXPECT_EQ(sender.urgent_sent, 1u);
+  EXPECT_EQ(sender.enqueued, 1u);
+  EXPECT_EQ(mesh_->Stats(ShardId(1)).inbox_enqueued, 0u);
+  EXPECT_EQ(mesh_->Stats(ShardId(1)).dequeued, 2u);
+}
+
+TEST_F(TwoEndpointsOneThread, AFullInboxRefusesUrgentSendsAndLosesNothing) {
+  const uint32_t capacity = mesh_->options().inbox_capacity;
+  uint32_t accepted = 0;
+  absl::Status s;
+  while ((s = ep(0).SendUrgent(ShardId(1), {0, accepted})).ok()) {
+    ASSERT_LE(++accepted, capacity);
+  }
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_EQ(accepted, capacity);
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).backpressure, 1u);
+  CountingReceiver r;
+  EXPECT_EQ(ep(1).Poll(r, SIZE_MAX), capacity);
+  EXPECT_EQ(r.last_value.load(), capacity - 1);
+  EXPECT_TRUE(ep(0).SendUrgent(ShardId(1), {0, 1}).ok());  // room again
 }
 
 TEST_F(TwoEndpointsOneThread, DirectWordsNeedNoLane) {
@@ -473,6 +509,18 @@ TEST_F(ProducerAndSleeper, ASleepingTargetWakesOnOneMessageWithOneDoorbell) {
   ASSERT_TRUE(WaitUntil([&] { return receiver_.received.load() == 11; }));
 }
 
+// An urgent send rings a sleeping target at once: no Flush is called here,
+// so the envelope could only arrive through SendUrgent's own doorbell.
+TEST_F(ProducerAndSleeper, AnUrgentSendWakesASleepingTargetWithoutAFlush) {
+  Start();
+  WaitUntilParked(1);
+  ASSERT_TRUE(producer().SendUrgent(ShardId(1), {0, 9}).ok());
+  ASSERT_TRUE(WaitUntil([&] { return receiver_.received.load() == 1; }));
+  EXPECT_EQ(receiver_.last_value.load(), 9u);
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).doorbells_sent, 1u);
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).urgent_sent, 1u);
+}
+
 // Past its first few microseconds the idle poll yields the CPU between
 // looks (so a thread waiting for that CPU runs), and still catches work
 // without sleeping.
@@ -623,14 +671,40 @@ TEST(MeshThreadsTest, IdleShardsSleepInTheKernel) {
   EXPECT_TRUE(s1.Join().ok());
 }
 
-class ForeignInboxTest : public ::testing::TestWithParam<ForeignWake> {};
+// One shard, woken by foreign threads in the parameter's way.
+class ForeignInboxTest : public ::testing::TestWithParam<ForeignWake> {
+ protected:
+  std::unique_ptr<Mesh> MakeOneShardMesh(uint32_t inbox_capacity) {
+    MeshOptions o;
+    o.num_shards = 1;
+    o.inbox_capacity = inbox_capacity;
+    o.foreign_wake = GetParam();
+    return MakeMesh(o);
+  }
+  // Waits until `shard` (running on `mesh`) is asleep in the kernel. False
+  // when the kernel lacks the wake mode (then the shard has been joined).
+  static bool WaitAsleep(Mesh& mesh, ShardThread& shard, pid_t tid,
+                         std::atomic<bool>& stop) {
+    if (GetParam() == ForeignWake::kSendMsgRing &&
+        !WaitUntil([&] { return mesh.TotalStats().sleeps >= 1; },
+                   absl::Seconds(5))) {
+      // Attach refuses kSendMsgRing on kernels without it.
+      stop = true;
+      absl::Status attached = shard.Join();
+      if (attached.code() == absl::StatusCode::kUnimplemented) return false;
+      ADD_FAILURE() << "the shard never slept: " << attached;
+      return false;
+    }
+    EXPECT_TRUE(WaitUntil([&] {
+      return mesh.TotalStats().sleeps >= 1 && ThreadIsSleeping(tid);
+    }));
+    return true;
+  }
+};
 
 TEST_P(ForeignInboxTest, EightForeignThreadsIntoOneSleepingShard) {
-  MeshOptions o;
-  o.num_shards = 1;
-  o.inbox_capacity = 64;  // small, so producers meet backpressure
-  o.foreign_wake = GetParam();
-  auto mesh = MakeMesh(o);
+  // A small inbox, so producers meet backpressure.
+  auto mesh = MakeOneShardMesh(/*inbox_capacity=*/64);
   constexpr int kThreads = 8;
   constexpr uint64_t kPerThread = 20'000;
   struct Checker : Receiver {
@@ -650,21 +724,10 @@ TEST_P(ForeignInboxTest, EightForeignThreadsIntoOneSleepingShard) {
   ShardThread shard(*mesh, ShardId(0),
                     [&](Endpoint& ep) { RunLoop(ep, checker, stop); });
   const pid_t tid = shard.WaitAttached();
-  if (GetParam() == ForeignWake::kSendMsgRing) {
-    // Attach refuses kSendMsgRing on kernels without it.
-    absl::Status attached = absl::OkStatus();
-    if (!WaitUntil([&] { return mesh->TotalStats().sleeps >= 1; },
-                   absl::Seconds(5))) {
-      stop = true;
-      attached = shard.Join();
-      if (attached.code() == absl::StatusCode::kUnimplemented) {
-        GTEST_SKIP() << attached;
-      }
-    }
+  if (!WaitAsleep(*mesh, shard, tid, stop)) {
+    if (HasFailure()) return;
+    GTEST_SKIP() << "the kernel lacks this wake mode";
   }
-  ASSERT_TRUE(WaitUntil([&] {
-    return mesh->TotalStats().sleeps >= 1 && ThreadIsSleeping(tid);
-  }));
   std::atomic<uint64_t> refused{0};
   std::vector<std::thread> foreign;
   for (int t = 0; t < kThreads; ++t) {
@@ -692,6 +755,36 @@ TEST_P(ForeignInboxTest, EightForeignThreadsIntoOneSleepingShard) {
   EXPECT_EQ(s.inbox_enqueued, kThreads * kPerThread);
   EXPECT_EQ(s.inbox_backpressure, refused.load());
   EXPECT_GE(s.foreign_wakes, 1u);
+}
+
+// A wake-up the kernel refuses must not make Inject disown an envelope it
+// queued (its caller would free what the shard then reads): Inject answers
+// OK, counts the failure, and the next producer's wake rings the shard.
+TEST_P(ForeignInboxTest, ARefusedWakeLosesNothingAndTheNextProducerRings) {
+  auto mesh = MakeOneShardMesh(/*inbox_capacity=*/64);
+  CountingReceiver receiver;
+  std::atomic<bool> stop{false};
+  ShardThread shard(*mesh, ShardId(0),
+                    [&](Endpoint& ep) { RunLoop(ep, receiver, stop); });
+  const pid_t tid = shard.WaitAttached();
+  if (!WaitAsleep(*mesh, shard, tid, stop)) {
+    if (HasFailure()) return;
+    GTEST_SKIP() << "the kernel lacks this wake mode";
+  }
+  mesh->endpoint(ShardId(0)).FailNextForeignWakeForTest();
+  EXPECT_TRUE(mesh->Inject(ShardId(0), {0, 1}).ok());
+  EXPECT_EQ(mesh->Stats(ShardId(0)).foreign_wake_failures, 1u);
+  EXPECT_EQ(mesh->Stats(ShardId(0)).inbox_enqueued, 1u);
+  // Nobody woke it: still asleep, the envelope waiting in the inbox.
+  EXPECT_TRUE(ThreadIsSleeping(tid));
+  EXPECT_EQ(receiver.received.load(), 0u);
+  ASSERT_TRUE(mesh->Inject(ShardId(0), {0, 2}).ok());
+  ASSERT_TRUE(WaitUntil([&] { return receiver.received.load() == 2; }));
+  EXPECT_EQ(receiver.last_value.load(), 2u);
+  EXPECT_EQ(mesh->Stats(ShardId(0)).foreign_wakes, 2u);
+  stop = true;
+  ASSERT_TRUE(mesh->Wake(ShardId(0)).ok());
+  EXPECT_TRUE(shard.Join().ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Wakes, ForeignInboxTest,
