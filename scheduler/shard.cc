@@ -262,7 +262,15 @@ void Shard::NudgeIdleShards() {
         !set_.shards_[i]->idle_.load(std::memory_order_seq_cst)) {
       continue;
     }
-    rang |= endpoint_->Nudge(transport::ShardId(i));
+    switch (endpoint_->Nudge(transport::ShardId(i))) {
+      case transport::Endpoint::Nudged::kPending:
+        continue;  // told already, and has not looked yet
+      case transport::Endpoint::Nudged::kRang:
+        rang = true;
+        break;
+      case transport::Endpoint::Nudged::kPosted:
+        break;
+    }
     steal_nudges_.Add(1);
   }
   // A sleeping shard's doorbell goes out now, not with this turn's flush:

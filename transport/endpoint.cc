@@ -325,9 +325,11 @@ void Endpoint::RingDoorbell(uint32_t target) {
   stats_.doorbells_sent.Add(1);
 }
 
-bool Endpoint::Nudge(ShardId to) {
-  mesh_.endpoint(to).wake_requested_.store(true, std::memory_order_seq_cst);
-  return WakeShard(to.value());
+Endpoint::Nudged Endpoint::Nudge(ShardId to) {
+  std::atomic<bool>& requested = out_[to.value()].peer->wake_requested_;
+  if (requested.load(std::memory_order_seq_cst)) return Nudged::kPending;
+  requested.store(true, std::memory_order_seq_cst);
+  return WakeShard(to.value()) ? Nudged::kRang : Nudged::kPosted;
 }
 
 bool Endpoint::WakeShard(uint32_t t) {
@@ -416,8 +418,10 @@ size_t Endpoint::Poll(Receiver& r, size_t budget) {
   // A consumed wake request counts as handled work, so the caller's loop
   // re-checks whatever the waker wanted it to notice before parking again.
   size_t handled = 0;
+  // seq_cst: a nudger that finds the request still pending skips its own
+  // (see Nudge), so this exchange must follow its load in the total order.
   if (wake_requested_.load(std::memory_order_relaxed) &&
-      wake_requested_.exchange(false, std::memory_order_acquire)) {
+      wake_requested_.exchange(false, std::memory_order_seq_cst)) {
     handled = 1;
   }
   if (ring_->HasPendingWork()) handled += ReapRing();

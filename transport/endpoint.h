@@ -177,10 +177,18 @@ class Endpoint final : private io::WordSink {
   // Endpoint::Nudge()
   //
   // Makes shard `to` look for work outside the transport (another shard's
-  // steal queue): a wake request, which its Park() sees while it polls or
-  // before it sleeps (seq_cst store, like a lane publish), and a doorbell
-  // with the next Flush() if it sleeps (then it returns true).
-  bool Nudge(ShardId to);
+  // steal queue, room in a lane): a wake request, which its Park() sees
+  // while it polls or before it sleeps (seq_cst store, like a lane
+  // publish), and a doorbell with the next Flush() if it sleeps. A request
+  // `to` has not consumed yet already does the job (its Poll consumes it
+  // with a seq_cst exchange that follows this call's seq_cst load, and
+  // looks after that), so a burst of pushes writes the target's line once.
+  enum class Nudged {
+    kPending,  // a request was still pending: nothing written
+    kPosted,   // request posted; `to` is awake (or about to look)
+    kRang,     // request posted and `to` asleep: doorbell at the next Flush
+  };
+  Nudged Nudge(ShardId to);
 
   // True when something is waiting for Poll(). Cheap; no syscall.
   bool HasWork() const;

@@ -321,6 +321,20 @@ TEST_F(TwoEndpointsOneThread, AFullInboxRefusesUrgentSendsAndLosesNothing) {
   EXPECT_TRUE(ep(0).SendUrgent(ShardId(1), {0, 1}).ok());  // room again
 }
 
+// A nudge makes the target's next Poll report work; one it has not
+// consumed yet makes a second nudge write nothing.
+TEST_F(TwoEndpointsOneThread, ANudgeStillPendingIsNotRepeated) {
+  using Nudged = Endpoint::Nudged;
+  CountingReceiver r;
+  EXPECT_EQ(ep(1).Poll(r, 16), 0u);
+  EXPECT_EQ(ep(0).Nudge(ShardId(1)), Nudged::kPosted);
+  EXPECT_EQ(ep(0).Nudge(ShardId(1)), Nudged::kPending);
+  EXPECT_EQ(ep(1).Poll(r, 16), 1u);  // the request, consumed: counts as work
+  EXPECT_EQ(ep(1).Poll(r, 16), 0u);
+  EXPECT_EQ(ep(0).Nudge(ShardId(1)), Nudged::kPosted);
+  EXPECT_EQ(r.received.load(), 0u);
+}
+
 TEST_F(TwoEndpointsOneThread, DirectWordsNeedNoLane) {
   CountingReceiver r;
   ASSERT_TRUE(ep(0).SendWord(ShardId(1), 17, 0xabcdef0123456789ull).ok());
@@ -519,6 +533,19 @@ TEST_F(ProducerAndSleeper, AnUrgentSendWakesASleepingTargetWithoutAFlush) {
   EXPECT_EQ(receiver_.last_value.load(), 9u);
   EXPECT_EQ(mesh_->Stats(ShardId(0)).doorbells_sent, 1u);
   EXPECT_EQ(mesh_->Stats(ShardId(0)).urgent_sent, 1u);
+}
+
+// A nudge to a sleeping shard rings it (with the next Flush), once.
+TEST_F(ProducerAndSleeper, ANudgeRingsASleepingTargetOnce) {
+  Start();
+  WaitUntilParked(1);
+  const uint64_t polls_before = receiver_.received.load();
+  EXPECT_EQ(producer().Nudge(ShardId(1)), Endpoint::Nudged::kRang);
+  EXPECT_EQ(producer().Nudge(ShardId(1)), Endpoint::Nudged::kPending);
+  ASSERT_TRUE(producer().Flush().ok());
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).doorbells_sent, 1u);
+  WaitUntilParked(2);  // it woke, looked, and went back to sleep
+  EXPECT_EQ(receiver_.received.load(), polls_before);
 }
 
 // Past its first few microseconds the idle poll yields the CPU between
