@@ -82,7 +82,9 @@ class ShardSet {
   // Runs `fn` on shard `to`'s thread, in its next loop turn. `fn` is moved
   // into the shard's queue; it runs and is destroyed on shard `to`. Closures
   // from one thread run in submission order. InvalidArgument for an unknown
-  // shard; Unavailable once Stop() began (fn is destroyed on the caller).
+  // shard; Unavailable once Stop() began (fn is destroyed on the caller);
+  // otherwise OK, and `fn` will run (even if the kernel refused to wake the
+  // shard now: the next wake-up of any kind runs it).
   absl::Status SubmitTo(transport::ShardId to,
                         absl::AnyInvocable<void() &&> fn);
 

@@ -183,6 +183,27 @@ TEST_F(SchedulerTest, AnIdleShardWithAFarTimerSleepsInTheKernel) {
   EXPECT_TRUE(WaitUntil([&] { return ThreadIsSleeping(tid); }));
 }
 
+// A closure the shard accepted runs, even if the kernel refused to wake the
+// sleeping shard for it: SubmitTo says OK (an error would let the caller
+// free what the closure uses), and the next wake-up runs it.
+TEST_F(SchedulerTest, AnAcceptedClosureRunsEvenIfItsWakeUpFailed) {
+  // Asleep for good: past the short first sleep an idle shard takes
+  // before it tidies up (Shard::kQuietAfter), in the one with no timeout.
+  const pid_t tid = set_->shard(ShardId(1)).tid();
+  ASSERT_TRUE(WaitUntil([&] {
+    return set_->mesh().Stats(ShardId(1)).sleeps >= 2 && ThreadIsSleeping(tid);
+  }));
+  set_->mesh().endpoint(ShardId(1)).FailNextForeignWakeForTest();
+  Notification first, second;
+  EXPECT_TRUE(set_->SubmitTo(ShardId(1), [&] { first.Notify(); }).ok());
+  EXPECT_EQ(set_->mesh().Stats(ShardId(1)).foreign_wake_failures, 1u);
+  EXPECT_TRUE(ThreadIsSleeping(tid));
+  EXPECT_FALSE(first.HasBeenNotified());
+  ASSERT_TRUE(set_->SubmitTo(ShardId(1), [&] { second.Notify(); }).ok());
+  EXPECT_TRUE(first.WaitForNotificationWithTimeout(kHangGuard));
+  EXPECT_TRUE(second.WaitForNotificationWithTimeout(kHangGuard));
+}
+
 TEST_F(SchedulerTest, WithTimeoutYieldsTheValueOrDeadlineExceeded) {
   absl::StatusOr<int> fast, slow;
   absl::Status void_slow;
