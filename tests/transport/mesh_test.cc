@@ -34,7 +34,7 @@ uint64_t Checksum(uint64_t src, uint64_t dst, uint64_t seq) {
 }
 
 // Counts what a shard receives; safe to read from other threads.
-class CountingReceiver : public Receiver {
+class CountingReceiver final : public Receiver {
  public:
   void OnEnvelopes(ShardId from, const Envelope* e, size_t n) override {
     for (size_t i = 0; i < n; ++i) last_value.store(e[i].value);
@@ -403,7 +403,7 @@ TEST(MeshThreadsTest, AllToAllMillionEnvelopesWithChecksums) {
   o.lane_capacity = 256;
   auto mesh = MakeMesh(o);
 
-  struct Checker : Receiver {
+  struct Checker final : Receiver {
     ShardId self{0};
     uint64_t next[kShards] = {};
     std::atomic<uint64_t> received{0};
@@ -701,41 +701,63 @@ TEST(MeshThreadsTest, IdleShardsSleepInTheKernel) {
 // One shard, woken by foreign threads in the parameter's way.
 class ForeignInboxTest : public ::testing::TestWithParam<ForeignWake> {
  protected:
-  std::unique_ptr<Mesh> MakeOneShardMesh(uint32_t inbox_capacity) {
+  // Creates the one-shard mesh, starts its shard with a new R as its
+  // receiver (owned here, so it outlives the shard) and waits until it
+  // sleeps in the kernel. Skips the test when the kernel lacks the wake
+  // mode; the caller returns when IsSkipped() or HasFatalFailure().
+  template <typename R>
+  R& StartAsleep(uint32_t inbox_capacity) {
+    auto receiver = std::make_shared<R>();
+    receiver_ = receiver;
+    Start(inbox_capacity, *receiver);
+    return *receiver;
+  }
+  void Start(uint32_t inbox_capacity, Receiver& receiver) {
     MeshOptions o;
     o.num_shards = 1;
     o.inbox_capacity = inbox_capacity;
     o.foreign_wake = GetParam();
-    return MakeMesh(o);
-  }
-  // Waits until `shard` (running on `mesh`) is asleep in the kernel. False
-  // when the kernel lacks the wake mode (then the shard has been joined).
-  static bool WaitAsleep(Mesh& mesh, ShardThread& shard, pid_t tid,
-                         std::atomic<bool>& stop) {
+    mesh_ = MakeMesh(o);
+    ASSERT_NE(mesh_, nullptr);
+    shard_ = std::make_unique<ShardThread>(
+        *mesh_, ShardId(0),
+        [this, &receiver](Endpoint& ep) { RunLoop(ep, receiver, stop_); });
+    tid_ = shard_->WaitAttached();
     if (GetParam() == ForeignWake::kSendMsgRing &&
-        !WaitUntil([&] { return mesh.TotalStats().sleeps >= 1; },
+        !WaitUntil([&] { return mesh_->TotalStats().sleeps >= 1; },
                    absl::Seconds(5))) {
       // Attach refuses kSendMsgRing on kernels without it.
-      stop = true;
-      absl::Status attached = shard.Join();
-      if (attached.code() == absl::StatusCode::kUnimplemented) return false;
-      ADD_FAILURE() << "the shard never slept: " << attached;
-      return false;
+      stop_ = true;
+      const absl::Status attached = shard_->Join();
+      shard_.reset();
+      if (attached.code() == absl::StatusCode::kUnimplemented) {
+        GTEST_SKIP() << attached;
+      }
+      FAIL() << "the shard never slept: " << attached;
     }
-    EXPECT_TRUE(WaitUntil([&] {
-      return mesh.TotalStats().sleeps >= 1 && ThreadIsSleeping(tid);
+    ASSERT_TRUE(WaitUntil([&] {
+      return mesh_->TotalStats().sleeps >= 1 && ThreadIsSleeping(tid_);
     }));
-    return true;
   }
+  void TearDown() override {
+    if (shard_ == nullptr) return;
+    stop_ = true;
+    EXPECT_TRUE(mesh_->Wake(ShardId(0)).ok());
+    EXPECT_TRUE(shard_->Join().ok());  // Detach cancels an armed eventfd read
+  }
+
+  std::unique_ptr<Mesh> mesh_;
+  std::shared_ptr<void> receiver_;  // a Receiver, of the test's type
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<ShardThread> shard_;  // stopped before the others go
+  pid_t tid_ = 0;
 };
 
 TEST_P(ForeignInboxTest, EightForeignThreadsIntoOneSleepingShard) {
-  // A small inbox, so producers meet backpressure.
-  auto mesh = MakeOneShardMesh(/*inbox_capacity=*/64);
   constexpr int kThreads = 8;
   constexpr uint64_t kPerThread = 20'000;
-  struct Checker : Receiver {
-    uint64_t next[kThreads] = {};
+  struct Checker final : Receiver {
+    uint64_t next[kThreads] = {};  // per foreign thread
     std::atomic<uint64_t> received{0};
     std::atomic<bool> ok{true};
     void OnEnvelopes(ShardId from, const Envelope* e, size_t n) override {
@@ -746,21 +768,17 @@ TEST_P(ForeignInboxTest, EightForeignThreadsIntoOneSleepingShard) {
       received.fetch_add(n);
     }
     void OnWord(uint32_t, uint64_t) override {}
-  } checker;
-  std::atomic<bool> stop{false};
-  ShardThread shard(*mesh, ShardId(0),
-                    [&](Endpoint& ep) { RunLoop(ep, checker, stop); });
-  const pid_t tid = shard.WaitAttached();
-  if (!WaitAsleep(*mesh, shard, tid, stop)) {
-    if (HasFailure()) return;
-    GTEST_SKIP() << "the kernel lacks this wake mode";
-  }
+  };
+  // A small inbox, so producers meet backpressure.
+  Checker& checker = StartAsleep<Checker>(/*inbox_capacity=*/64);
+  if (IsSkipped() || HasFatalFailure()) return;
   std::atomic<uint64_t> refused{0};
   std::vector<std::thread> foreign;
   for (int t = 0; t < kThreads; ++t) {
     foreign.emplace_back([&, t] {
       for (uint64_t i = 0; i < kPerThread;) {
-        absl::Status s = mesh->Inject(ShardId(0), {static_cast<uint64_t>(t), i});
+        absl::Status s =
+            mesh_->Inject(ShardId(0), {static_cast<uint64_t>(t), i});
         if (s.ok()) {
           ++i;
         } else {
@@ -774,11 +792,8 @@ TEST_P(ForeignInboxTest, EightForeignThreadsIntoOneSleepingShard) {
   for (auto& t : foreign) t.join();
   ASSERT_TRUE(WaitUntil(
       [&] { return checker.received.load() == kThreads * kPerThread; }));
-  stop = true;
-  ASSERT_TRUE(mesh->Wake(ShardId(0)).ok());
-  EXPECT_TRUE(shard.Join().ok());  // Detach cancels an armed eventfd read
   EXPECT_TRUE(checker.ok.load());
-  const TransportStats s = mesh->TotalStats();
+  const TransportStats s = mesh_->TotalStats();
   EXPECT_EQ(s.inbox_enqueued, kThreads * kPerThread);
   EXPECT_EQ(s.inbox_backpressure, refused.load());
   EXPECT_GE(s.foreign_wakes, 1u);
@@ -788,30 +803,19 @@ TEST_P(ForeignInboxTest, EightForeignThreadsIntoOneSleepingShard) {
 // queued (its caller would free what the shard then reads): Inject answers
 // OK, counts the failure, and the next producer's wake rings the shard.
 TEST_P(ForeignInboxTest, ARefusedWakeLosesNothingAndTheNextProducerRings) {
-  auto mesh = MakeOneShardMesh(/*inbox_capacity=*/64);
-  CountingReceiver receiver;
-  std::atomic<bool> stop{false};
-  ShardThread shard(*mesh, ShardId(0),
-                    [&](Endpoint& ep) { RunLoop(ep, receiver, stop); });
-  const pid_t tid = shard.WaitAttached();
-  if (!WaitAsleep(*mesh, shard, tid, stop)) {
-    if (HasFailure()) return;
-    GTEST_SKIP() << "the kernel lacks this wake mode";
-  }
-  mesh->endpoint(ShardId(0)).FailNextForeignWakeForTest();
-  EXPECT_TRUE(mesh->Inject(ShardId(0), {0, 1}).ok());
-  EXPECT_EQ(mesh->Stats(ShardId(0)).foreign_wake_failures, 1u);
-  EXPECT_EQ(mesh->Stats(ShardId(0)).inbox_enqueued, 1u);
+  CountingReceiver& receiver = StartAsleep<CountingReceiver>(64);
+  if (IsSkipped() || HasFatalFailure()) return;
+  mesh_->endpoint(ShardId(0)).FailNextForeignWakeForTest();
+  EXPECT_TRUE(mesh_->Inject(ShardId(0), {0, 1}).ok());
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).foreign_wake_failures, 1u);
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).inbox_enqueued, 1u);
   // Nobody woke it: still asleep, the envelope waiting in the inbox.
-  EXPECT_TRUE(ThreadIsSleeping(tid));
+  EXPECT_TRUE(ThreadIsSleeping(tid_));
   EXPECT_EQ(receiver.received.load(), 0u);
-  ASSERT_TRUE(mesh->Inject(ShardId(0), {0, 2}).ok());
+  ASSERT_TRUE(mesh_->Inject(ShardId(0), {0, 2}).ok());
   ASSERT_TRUE(WaitUntil([&] { return receiver.received.load() == 2; }));
   EXPECT_EQ(receiver.last_value.load(), 2u);
-  EXPECT_EQ(mesh->Stats(ShardId(0)).foreign_wakes, 2u);
-  stop = true;
-  ASSERT_TRUE(mesh->Wake(ShardId(0)).ok());
-  EXPECT_TRUE(shard.Join().ok());
+  EXPECT_EQ(mesh_->Stats(ShardId(0)).foreign_wakes, 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Wakes, ForeignInboxTest,
