@@ -588,8 +588,9 @@ absl::Status Endpoint::WakeFromForeign() {
   foreign_stats_.foreign_wakes.fetch_add(1, std::memory_order_relaxed);
   absl::Status s;
   // The test hook aims the wake at an invalid fd: the kernel refuses it.
-  const bool fail = fail_foreign_wake_for_test_.load(std::memory_order_relaxed) &&
-                    fail_foreign_wake_for_test_.exchange(false);
+  const bool fail =
+      fail_foreign_wake_for_test_.load(std::memory_order_relaxed) &&
+      fail_foreign_wake_for_test_.exchange(false);
   const int efd = wake_eventfd_.load(std::memory_order_acquire);
   if (efd >= 0) {
     const uint64_t one = 1;

@@ -30,19 +30,17 @@ TransportStats& TransportStats::operator+=(const TransportStats& o) {
 std::string TransportStats::DebugString() const {
   return absl::StrCat(
       "enqueued=", enqueued, " urgent_sent=", urgent_sent,
-      " dequeued=", dequeued,
-      " backpressure=", backpressure, " doorbells_sent=", doorbells_sent,
+      " dequeued=", dequeued, " backpressure=", backpressure,
+      " doorbells_sent=", doorbells_sent,
       " doorbells_suppressed=", doorbells_suppressed,
       " doorbell_failures=", doorbell_failures, " words_sent=", words_sent,
       " words_received=", words_received, " word_failures=", word_failures,
       " words_lost=", words_lost, " sleeps=", sleeps,
-      " idle_yields=", idle_yields,
-      " inbox_enqueued=", inbox_enqueued,
+      " idle_yields=", idle_yields, " inbox_enqueued=", inbox_enqueued,
       " inbox_backpressure=", inbox_backpressure,
       " foreign_wakes=", foreign_wakes,
       " foreign_wake_failures=", foreign_wake_failures,
-      " cq_overflows=", cq_overflows,
-      " cq_dropped=", cq_dropped);
+      " cq_overflows=", cq_overflows, " cq_dropped=", cq_dropped);
 }
 
 }  // namespace ringactor::transport
