@@ -209,9 +209,12 @@ class CallHandle {
   }
   // Resolves the call with Cancelled unless it already ended.
   void Cancel() {
-    if (st_ != nullptr) {
+    // The caller first, then the handler: a handler told first could
+    // reply (its reply taking the caller's slot) before the cancellation
+    // landed, and the caller would get that reply instead of Cancelled.
+    if (st_ != nullptr &&
+        st_->Fail(absl::CancelledError("the caller cancelled the call"))) {
       st_->MarkCancelled();
-      st_->Fail(absl::CancelledError("the caller cancelled the call"));
     }
   }
 
