@@ -259,13 +259,12 @@ absl::Status Endpoint::SendUrgent(ShardId to, Envelope e) {
                      target.inbox_.capacity(), " envelopes)"));
   }
   stats_.urgent_sent.Add(1);
-  // The push's seq_cst store, then this seq_cst load: the doorbell protocol
-  // (see Park). A sleeping target's doorbell is submitted now, not with
-  // this turn's flush. Queued, the envelope is the target's either way: a
-  // failed submit leaves the SQE for the next Flush, which reports it.
-  std::atomic<bool>& sleeping = target.sleeping_;
-  if (sleeping.load(std::memory_order_seq_cst) &&
-      sleeping.exchange(false, std::memory_order_acq_rel)) {
+  // The push's seq_cst store, then TakeSleeping's seq_cst load: the
+  // doorbell protocol (see Park). A sleeping target's doorbell is submitted
+  // now, not with this turn's flush. Queued, the envelope is the target's
+  // either way: a failed submit leaves the SQE for the next Flush, which
+  // reports it.
+  if (TakeSleeping(target)) {
     RingDoorbell(t);
     ring_->Submit().IgnoreError();
   }
@@ -298,8 +297,7 @@ absl::Status Endpoint::SendWord(ShardId to, uint32_t tag, uint64_t value) {
 }
 
 absl::Status Endpoint::PrepareWord(WordOp* op) {
-  const int fd =
-      mesh_.endpoint(ShardId(op->to())).ring_fd_.load(std::memory_order_acquire);
+  const int fd = out_[op->to()].peer->ring_fd_.load(std::memory_order_acquire);
   if (fd < 0) {
     return absl::UnavailableError(
         absl::StrCat("shard ", op->to(), " is not attached"));
@@ -309,8 +307,7 @@ absl::Status Endpoint::PrepareWord(WordOp* op) {
 }
 
 void Endpoint::RingDoorbell(uint32_t target) {
-  int fd = mesh_.endpoint(ShardId(target)).ring_fd_.load(
-      std::memory_order_acquire);
+  int fd = out_[target].peer->ring_fd_.load(std::memory_order_acquire);
   if (fd < 0) return;  // detached: nobody sleeps there
   if (fail_doorbells_for_test_ > 0) {
     --fail_doorbells_for_test_;
@@ -333,9 +330,7 @@ Endpoint::Nudged Endpoint::Nudge(ShardId to) {
 }
 
 bool Endpoint::WakeShard(uint32_t t) {
-  std::atomic<bool>& sleeping = mesh_.endpoint(ShardId(t)).sleeping_;
-  if (sleeping.load(std::memory_order_seq_cst) &&
-      sleeping.exchange(false, std::memory_order_acq_rel)) {
+  if (TakeSleeping(*out_[t].peer)) {
     RingDoorbell(t);
     return true;
   }
@@ -581,10 +576,7 @@ absl::Status Endpoint::RequestWake() {
 absl::Status Endpoint::WakeFromForeign() {
   // The caller's seq_cst store (inbox cell or wake request) precedes this
   // seq_cst load; see Park().
-  if (!sleeping_.load(std::memory_order_seq_cst) ||
-      !sleeping_.exchange(false, std::memory_order_acq_rel)) {
-    return absl::OkStatus();
-  }
+  if (!TakeSleeping(*this)) return absl::OkStatus();
   foreign_stats_.foreign_wakes.fetch_add(1, std::memory_order_relaxed);
   absl::Status s;
   // The test hook aims the wake at an invalid fd: the kernel refuses it.

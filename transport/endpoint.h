@@ -234,6 +234,12 @@ class Endpoint final : private io::WordSink {
   // still full, so its consumer rings us when it frees room. True if one of
   // them has room now (the caller should retry instead of sleeping).
   bool MarkFullLanesWaiting();
+  // True (once per sleep) if `ep` sleeps: the caller now owes it a wake-up.
+  // The seq_cst load pairs with Park()'s store of `sleeping`.
+  static bool TakeSleeping(Endpoint& ep) {
+    return ep.sleeping_.load(std::memory_order_seq_cst) &&
+           ep.sleeping_.exchange(false, std::memory_order_acq_rel);
+  }
   // Rings `t` if it sleeps (at most one doorbell per sleep); true if it did.
   bool WakeShard(uint32_t t);
   void RingDoorbell(uint32_t target);
