@@ -29,6 +29,7 @@
 namespace ringactor {
 namespace {
 
+using ::ringactor::testing::AskTotalRetrying;
 using ::ringactor::testing::GetTotalRetrying;
 using ::ringactor::testing::kHangGuard;
 using ::ringactor::testing::kShard0;
@@ -584,11 +585,7 @@ TEST(ScaleTest, TenThousandActorsTimesAHundredMessagesWithChecksums) {
       sys->RunOn(kShard0, [actors]() -> Task<absl::StatusOr<int64_t>> {
         int64_t bad = 0;
         for (int i = 0; i < kActors; ++i) {
-          absl::StatusOr<Total> t = co_await (*actors)[i].Ask(Get(), kHangGuard);
-          while (absl::IsResourceExhausted(t.status())) {  // flow control
-            co_await Yield();
-            t = co_await (*actors)[i].Ask(Get(), kHangGuard);
-          }
+          absl::StatusOr<Total> t = co_await AskTotalRetrying((*actors)[i]);
           if (!t.ok()) co_return t.status();
           int64_t want = 0;
           for (int k = 0; k < kPerActor; ++k) want += Delta(i, k);

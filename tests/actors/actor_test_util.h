@@ -35,17 +35,24 @@ inline test::Add MakeAdd(int64_t d) {
   return a;
 }
 
-// Asks `ref` (any actor that answers Get with a Total) from shard `from`,
+// On a shard: asks `ref` (any actor that answers Get with a Total),
 // retrying while the Ask is refused for backpressure (ResourceExhausted).
+template <typename A>
+Task<absl::StatusOr<test::Total>> AskTotalRetrying(ActorRef<A> ref) {
+  absl::StatusOr<test::Total> t = co_await ref.Ask(test::Get(), kHangGuard);
+  while (absl::IsResourceExhausted(t.status())) {
+    co_await Yield();
+    t = co_await ref.Ask(test::Get(), kHangGuard);
+  }
+  co_return t;
+}
+
+// AskTotalRetrying from shard `from`, for a thread outside the system.
 template <typename A>
 absl::StatusOr<int64_t> GetTotalRetrying(ActorSystem& sys,
                                          const ActorRef<A>& ref, ShardId from) {
   return sys.RunOn(from, [ref]() -> Task<absl::StatusOr<int64_t>> {
-    absl::StatusOr<test::Total> t = co_await ref.Ask(test::Get(), kHangGuard);
-    while (absl::IsResourceExhausted(t.status())) {
-      co_await Yield();
-      t = co_await ref.Ask(test::Get(), kHangGuard);
-    }
+    absl::StatusOr<test::Total> t = co_await AskTotalRetrying(ref);
     if (!t.ok()) co_return t.status();
     co_return t->value();
   });
