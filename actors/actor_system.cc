@@ -136,7 +136,7 @@ absl::StatusOr<std::unique_ptr<ActorSystem>> ActorSystem::Create(
   std::vector<scheduler::ShardHooks*> hooks;
   for (uint32_t i = 0; i < n; ++i) {
     system->runtimes_.push_back(
-        std::make_unique<internal::ShardRuntime>(*system, i));
+        std::make_unique<internal::ShardRuntime>(*system, i, n));
     hooks.push_back(system->runtimes_.back().get());
   }
   auto set = scheduler::ShardSet::Create(set_options, std::move(hooks));
@@ -235,9 +235,8 @@ ABSL_ATTRIBUTE_NOINLINE ABSL_ATTRIBUTE_COLD absl::Status AwayCapError(
     uint64_t away, uint32_t shard) {
   return absl::ResourceExhaustedError(absl::StrCat(
       away, " messages from this shard to shard ", shard,
-      " are not yet handled and sent home (lane_capacity + "
-      "backlog_capacity); retry after the target drains (e.g. co_await "
-      "Yield())"));
+      " are not yet handled there (lane_capacity + backlog_capacity); "
+      "retry after the target drains (e.g. co_await Yield())"));
 }
 
 }  // namespace
@@ -250,14 +249,14 @@ absl::Status ActorSystem::SendEnvelope(internal::ShardRuntime* cur,
   absl::Status s;
   if (cur != nullptr) {
     const bool request = tag != internal::kStopTag;
-    if (counted && request && cur->AtAwayCap(shard)) {
+    if (counted && request && cur->AtAwayCap(shard, node)) {
       delete node;
       return AwayCapError(cur->away(shard), shard);
     }
     s = cur->shard().Send(ShardId(shard), e,
                           request ? scheduler::SendPriority::kRequest
                                   : scheduler::SendPriority::kReply);
-    if (s.ok() && counted) cur->NoteAway(shard);
+    if (s.ok() && counted) cur->NoteAway(shard, node);
   } else {
     // Pairs with Shutdown(): either we see closed_, or it sees us and waits
     // until the envelope is in the inbox (where the final drain frees it).
@@ -321,6 +320,8 @@ SystemStats ActorSystem::Stats() const {
       per_type[t] += a;
     }
     s.late_replies = rt.late_replies();
+    s.cell_sends = rt.cells_taken();
+    s.cell_misses = rt.cell_misses();
     s.flow_control_refusals = rt.flow_control_refusals();
     if (shards_ != nullptr) {
       s.transport = shards_->mesh().Stats(ShardId(i));

@@ -113,10 +113,10 @@ void ShardRuntime::SendHot(uint32_t to, MessageNode* node) {
                       scheduler::SendPriority::kReply)
                .ok();
   }
-  // Counted in away_ (it comes home like any node) but never refused: hot
-  // traffic is not held back by ordinary backpressure.
+  // Counted in away_ (unless in a cell, it comes home like any node) but
+  // never refused: hot traffic is not held back by ordinary backpressure.
   if (sent) {
-    NoteAway(to);
+    NoteAway(to, node);
   } else {
     Free(node);
   }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "actors/actor_system.h"
 #include "actors/boundary.h"
+#include "google/protobuf/descriptor.h"
 #include "scheduler/intrusive_fifo.h"
 #include "scheduler/mutex.h"
 
@@ -159,6 +160,28 @@ scheduler::Shard& CurrentShard() { return ShardRuntime::Current()->shard(); }
 
 ShardRuntime* CurrentRuntime() { return ShardRuntime::Current(); }
 
+bool IsFlatMessageType(const google::protobuf::Descriptor* d) {
+  if (d->extension_range_count() > 0) return false;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->is_repeated()) return false;
+    switch (f->cpp_type()) {
+      case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
+      case google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE:
+        return false;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+void* TakeCellTo(uint32_t shard) {
+  ShardRuntime* rt = ShardRuntime::Current();
+  return rt != nullptr ? ShardRuntime::TakeCell(&rt->system(), shard)
+                       : nullptr;
+}
+
 void Free(Traveler* t) {
   if (ShardRuntime* rt = ShardRuntime::Current()) {
     rt->Free(t);
@@ -169,10 +192,41 @@ void Free(Traveler* t) {
 
 // -- ShardRuntime ------------------------------------------------------------
 
-ShardRuntime::ShardRuntime(ActorSystem& system, uint32_t shard)
-    : system_(system),
+namespace {
+
+// A Traveler handed back to its ring alive (CellRing::Finish), destroyed by
+// its origin shard when it takes the cell again.
+void DestroyInCell(void* cell) { static_cast<Traveler*>(cell)->~Traveler(); }
+
+std::vector<std::unique_ptr<scheduler::CellRing>> MakeRings(
+    uint32_t shard, uint32_t num_shards) {
+  std::vector<std::unique_ptr<scheduler::CellRing>> rings(num_shards);
+  for (uint32_t s = 0; s < num_shards; ++s) {
+    if (s != shard) rings[s] = scheduler::CellRing::Create(&DestroyInCell);
+  }
+  return rings;
+}
+
+}  // namespace
+
+ShardRuntime::ShardRuntime(ActorSystem& system, uint32_t shard,
+                           uint32_t num_shards)
+    : cells_(MakeRings(shard, num_shards)),
+      system_(system),
       shard_(shard),
       counters_(new TypeCounters[kMaxActorTypes]) {}
+
+uint64_t ShardRuntime::cells_taken() const {
+  uint64_t n = 0;
+  for (const auto& ring : cells_) n += ring != nullptr ? ring->taken() : 0;
+  return n;
+}
+
+uint64_t ShardRuntime::cell_misses() const {
+  uint64_t n = 0;
+  for (const auto& ring : cells_) n += ring != nullptr ? ring->misses() : 0;
+  return n;
+}
 
 
 void ShardRuntime::OnShardStart() {
@@ -513,7 +567,7 @@ void ShardRuntime::Reply(const ReplyTo& to, ReplyNode* reply) {
                    scheduler::SendPriority::kReply)
             .ok();
     if (sent) {
-      NoteAway(to.shard);  // counted, never refused
+      NoteAway(to.shard, reply);  // counted, never refused
     } else {
       delete reply;
     }
@@ -535,6 +589,17 @@ void ShardRuntime::DeliverReply(ReplyNode* reply) {
 
 void ShardRuntime::Free(Traveler* t) {
   ShardRuntime* origin = t->origin;
+  if (scheduler::CellRing::Contains(t)) {
+    // Back to its ring, where it is; nothing travels home. What may free
+    // heap memory is destroyed by its origin, when it takes the cell again
+    // (Traveler::OwnsHeap).
+    if (origin != this && t->OwnsHeap()) {
+      scheduler::CellRing::Finish(t);
+    } else {
+      delete t;
+    }
+    return;
+  }
   if (origin == this || origin == nullptr || phase_ == Phase::kStopped ||
       &origin->system_ != &system_) {
     delete t;
@@ -570,7 +635,10 @@ void ShardRuntime::FreeReturned(size_t n) {
   to_free_.resize(stop);
 }
 
-void ShardRuntime::OnTurnEnd(bool) { FlushFastLanes(); }
+void ShardRuntime::OnTurnEnd(bool) {
+  ++turns_;
+  FlushFastLanes();
+}
 
 void ShardRuntime::AfterFlush(bool idle) {
   if (to_free_.empty()) return;

@@ -40,6 +40,11 @@ struct ShardStats {
   // Requests refused by flow control: too many of this shard's messages
   // were away at the target shard (lane_capacity + backlog_capacity).
   uint64_t flow_control_refusals = 0;
+  // Messages and replies to other shards built in a cell of this shard's
+  // rings (see Traveler), and sends that found no free cell there and
+  // used the block cache (the node then comes home to be freed).
+  uint64_t cell_sends = 0;
+  uint64_t cell_misses = 0;
   transport::TransportStats transport;
   // Messages for stealable actors: queued here, stolen by this shard.
   scheduler::StealStats steal;

@@ -156,10 +156,12 @@ class Sender : public Actor {
   Mode mode_;
 };
 
-std::unique_ptr<ActorSystem> NewSystem(bool pin = absl::GetFlag(FLAGS_pin)) {
+std::unique_ptr<ActorSystem> NewSystem(bool pin = absl::GetFlag(FLAGS_pin),
+                                       uint32_t backlog_capacity = 0) {
   ActorSystemOptions o;
   o.num_shards = kShards;
   o.pin_threads = pin;
+  if (backlog_capacity > 0) o.backlog_capacity = backlog_capacity;
   auto sys = ActorSystem::Create(o);
   if (!sys.ok()) std::exit(1);
   return *std::move(sys);
@@ -229,7 +231,11 @@ struct HotLatency {
 // costs to send, so the backlog really queues at the owner; the sender
 // yields every 1,024 sends (as a real one would) so it moves there.
 HotLatency MeasureHotLatency(int backlog, int samples) {
-  auto sys = NewSystem(/*pin=*/true);
+  // Flow control lets a shard run lane_capacity + backlog_capacity messages
+  // ahead of a target (4,096 by default): room for the whole backlog, in
+  // both conditions (the same system options for both).
+  auto sys = NewSystem(/*pin=*/true, static_cast<uint32_t>(std::max(
+                                         1, absl::GetFlag(FLAGS_backlog))));
   std::atomic<int> unused{1};
   scheduler::Notification never;
   auto owner = *sys->Spawn<Owner>(SpawnOptions{Pinned{ShardId(1)}},

@@ -23,7 +23,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/message_lite.h"
+#include "scheduler/cell_ring.h"
 #include "scheduler/clock.h"
 #include "scheduler/task.h"
 
@@ -88,25 +90,68 @@ ShardRuntime* CurrentRuntime();
 
 // Traveler
 //
-// A heap object that crosses shards (messages, replies). It comes from the
-// creating thread's block cache and is destroyed on the shard that created
-// it: the receiving shard hands it back (one lane envelope each, sent with
-// the turn's flush), so neither malloc nor a protobuf destructor ever runs
-// on a foreign heap.
+// An object that crosses shards (messages, replies). A shard builds what it
+// sends to another shard in a cell of its CellRing for that shard when one
+// is free (`new (Placement) T(...)`, see PlaceFor in runtime.h): the
+// receiver destroys it and releases the cell, and nothing travels back.
+// Otherwise (no free cell, a node too large for a cell, a thread outside
+// the system, a stealable actor's message) it comes from the creating
+// thread's block cache and is destroyed on the shard that created it: the
+// receiving shard hands it back (one lane envelope each, sent with the
+// turn's flush), which also counts it for flow control (docs/actors.md).
 class Traveler {
  public:
   Traveler() : origin(CurrentRuntime()) {}
   virtual ~Traveler() = default;
+  // Where to build a node: `cell` (kCellBytes, from a CellRing), or the
+  // block cache when it is null. `size` is the node's size, for the
+  // placement delete below.
+  struct Placement {
+    void* cell;
+    std::size_t size;
+  };
   static void* operator new(std::size_t n) {
     return scheduler::internal::CachedAlloc(n);
   }
-  static void operator delete(void* p, std::size_t n) noexcept {
-    scheduler::internal::CachedFree(p, n);
+  static void* operator new(std::size_t n, Placement p) {
+    return p.cell != nullptr ? p.cell : scheduler::internal::CachedAlloc(n);
   }
+  static void operator delete(void* p, std::size_t n) noexcept {
+    if (scheduler::CellRing::Contains(p)) {
+      scheduler::CellRing::Release(p);
+    } else {
+      scheduler::internal::CachedFree(p, n);
+    }
+  }
+  // Only when a constructor called by `new (Placement)` throws.
+  static void operator delete(void* p, Placement pl) noexcept {
+    operator delete(p, pl.size);
+  }
+  // True when destroying this object may free heap memory (a string, a
+  // repeated field, a sub-message, a Status's payload). A receiving shard
+  // hands such an object in a cell back alive, for its origin to destroy
+  // (see CellRing::Finish): glibc's free of another thread's block takes
+  // that arena's lock. An object that frees nothing it destroys itself,
+  // while its lines are in its cache.
+  virtual bool OwnsHeap() const { return true; }
   // nullptr: made by a thread outside a shard, or a stealable actor's
   // message (it is destroyed wherever it ran).
   ShardRuntime* origin;
 };
+
+// True when every field of the message type is a singular scalar (no
+// string, bytes, message, repeated field, map or extension range): its
+// destructor frees nothing (unless it holds unknown fields from parsing).
+bool IsFlatMessageType(const google::protobuf::Descriptor* d);
+template <typename M>
+bool IsFlatMessage() {
+  if constexpr (std::is_base_of_v<google::protobuf::Message, M>) {
+    static const bool flat = IsFlatMessageType(M::descriptor());
+    return flat;
+  } else {
+    return false;  // lite: no descriptor to ask
+  }
+}
 
 // Destroys `t`, on its origin shard when that is another shard of the same
 // system (see Traveler).
@@ -115,6 +160,7 @@ void Free(Traveler* t);
 class ReplyNode : public Traveler {
  public:
   explicit ReplyNode(absl::Status status) : status(std::move(status)) {}
+  bool OwnsHeap() const override { return !status.ok(); }
   ReplyTo to;
   absl::Status status;  // not OK: no value
   bool hot = false;     // answers a hot request: travels like one
@@ -127,6 +173,9 @@ class TypedReply final : public ReplyNode {
     requires std::is_constructible_v<R, U&&>
   explicit TypedReply(U&& v)
       : ReplyNode(absl::OkStatus()), value(std::forward<U>(v)) {}
+  bool OwnsHeap() const override {
+    return !status.ok() || !IsFlatMessage<R>();
+  }
   R value;
 };
 
@@ -218,6 +267,7 @@ class CountNode final : public MessageNode {
     kind = Kind::kCount;
   }
   bool Invoke(Actor&) override { return false; }
+  bool OwnsHeap() const override { return false; }
   uint32_t counter;
   int64_t delta;
 };
@@ -228,6 +278,7 @@ class StopNode final : public MessageNode {
  public:
   bool Invoke(Actor&) override { return false; }
   bool is_stop() const override { return true; }
+  bool OwnsHeap() const override { return false; }
 };
 
 // -- Handler traits --------------------------------------------------------
@@ -330,17 +381,37 @@ struct HandlerTraits {
                                        absl::StatusOr<Value>>;
 };
 
-// Turns a handler's result into the reply to send (always a ReplyNode).
+// A free cell of this shard's CellRing for `shard` (nullptr: none, or
+// not called on a shard); defined in runtime.cc.
+void* TakeCellTo(uint32_t shard);
+
+// Where to build a reply to `to`: a cell when it goes to another shard and
+// fits in one.
+template <typename Node>
+Traveler::Placement ReplyPlacement(const ReplyTo& to) {
+  void* cell = nullptr;
+  if constexpr (sizeof(Node) <= scheduler::CellRing::kCellBytes &&
+                alignof(Node) <= 64) {
+    cell = TakeCellTo(to.shard);
+  }
+  return {cell, sizeof(Node)};
+}
+
+// Turns a handler's result into the reply to send to `to` (always a
+// ReplyNode).
 template <typename Inner>
-ReplyNode* MakeReply(Inner&& r) {
+ReplyNode* MakeReply(Inner&& r, const ReplyTo& to) {
   using T = std::decay_t<Inner>;
   if constexpr (std::is_same_v<T, absl::Status>) {
-    return new ReplyNode(std::move(r));
+    return new (ReplyPlacement<ReplyNode>(to)) ReplyNode(std::move(r));
   } else if constexpr (IsStatusOr<T>::value) {
-    if (!r.ok()) return new ReplyNode(r.status());
-    return new TypedReply<typename IsStatusOr<T>::value_type>(*std::move(r));
+    if (!r.ok()) {
+      return new (ReplyPlacement<ReplyNode>(to)) ReplyNode(r.status());
+    }
+    using R = TypedReply<typename IsStatusOr<T>::value_type>;
+    return new (ReplyPlacement<R>(to)) R(*std::move(r));
   } else {
-    return new TypedReply<T>(std::move(r));
+    return new (ReplyPlacement<TypedReply<T>>(to)) TypedReply<T>(std::move(r));
   }
 }
 
@@ -378,6 +449,7 @@ class TypedNode final : public MessageNode {
     if constexpr (IsHot<A, M>()) kind = Kind::kHot;
     if constexpr (IsCoalesced<A, M>()) merge_type = MergeType<A, M>();
   }
+  bool OwnsHeap() const override { return !IsFlatMessage<M>(); }
 
   bool TryMerge(MessageNode& other) override {
     if constexpr (IsCoalesced<A, M>()) {
@@ -408,10 +480,14 @@ class TypedNode final : public MessageNode {
       try {
         if constexpr (std::is_void_v<typename Traits::Result>) {
           CallHandler(actor, msg, *this);
-          if (reply_to.wanted()) SendReply(*this, new ReplyNode(absl::OkStatus()));
+          if (reply_to.wanted()) {
+            SendReply(*this, MakeReply(absl::OkStatus(), reply_to));
+          }
         } else {
           auto r = CallHandler(actor, msg, *this);
-          if (reply_to.wanted()) SendReply(*this, MakeReply(std::move(r)));
+          if (reply_to.wanted()) {
+            SendReply(*this, MakeReply(std::move(r), reply_to));
+          }
         }
       } catch (...) {
         HandlerFailed(base, *this, WhatOf(std::current_exception()));
@@ -434,9 +510,10 @@ class TypedNode final : public MessageNode {
                       WhatOf(h.promise().exception()));
       } else if (node->reply_to.wanted()) {
         if constexpr (std::is_void_v<Inner>) {
-          SendReply(*node, new ReplyNode(absl::OkStatus()));
+          SendReply(*node, MakeReply(absl::OkStatus(), node->reply_to));
         } else {
-          SendReply(*node, MakeReply(h.promise().TakeResult()));
+          SendReply(*node,
+                    MakeReply(h.promise().TakeResult(), node->reply_to));
         }
       }
     }

@@ -22,6 +22,7 @@
 #include "actors/actor.h"
 #include "actors/internal/message.h"
 #include "actors/stats.h"
+#include "scheduler/cell_ring.h"
 #include "scheduler/mutex.h"
 #include "scheduler/shard.h"
 #include "scheduler/timer.h"
@@ -193,11 +194,28 @@ class PendingAsk {
 class alignas(transport::kCacheLine) ShardRuntime final
     : public scheduler::ShardHooks {
  public:
-  ShardRuntime(ActorSystem& system, uint32_t shard);
+  ShardRuntime(ActorSystem& system, uint32_t shard, uint32_t num_shards);
   ~ShardRuntime();
 
   // The runtime of the shard running on this thread (nullptr elsewhere).
   static ShardRuntime* Current() { return current_; }
+
+  // A free cell of the calling shard's CellRing for `shard`, when the
+  // caller is a shard of `system` and `shard` another of its shards;
+  // nullptr otherwise (see Traveler).
+  static void* TakeCell(const ActorSystem* system, uint32_t shard) {
+    ShardRuntime* rt = current_;
+    if (rt == nullptr || &rt->system_ != system ||
+        shard >= rt->cells_.size()) {
+      return nullptr;
+    }
+    scheduler::CellRing* ring = rt->cells_[shard].get();
+    return ring != nullptr ? ring->TryTake(rt->turns_) : nullptr;
+  }
+  // Cells taken from this shard's rings, and takes that found none (the
+  // send used the block cache). Any thread.
+  uint64_t cells_taken() const;
+  uint64_t cell_misses() const;
 
   ActorSystem& system() { return system_; }
   uint32_t shard_index() const { return shard_; }
@@ -267,21 +285,40 @@ class alignas(transport::kCacheLine) ShardRuntime final
   void Free(Traveler* t);
 
   // -- Flow control between shards ----------------------------------------
-  // Travelers made here that are at, or on their way to, shard `to`: counted
-  // when sent (NoteAway), uncounted when they come home (kReturnTag). A
-  // request to `to` is refused while away(to) reaches the cap
-  // (lane_capacity + backlog_capacity): a sender may not run further ahead
-  // of what the target has handled and sent home than that, whatever the
-  // lane and backlog hold, so neither the target's mailboxes nor the
-  // returns waiting to come home grow without bound.
-  void NoteAway(uint32_t to) { ++away_[to]; }
-  // True (and counted as a refusal) when a request to `to` must wait.
-  bool AtAwayCap(uint32_t to) {
-    if (away_[to] < away_cap_) return false;
+  // Travelers made here that are at, or on their way to, shard `to`: the
+  // cells of the ring for `to` still out, plus the block-cache nodes sent
+  // (NoteAway) and not yet home (kReturnTag). A request to `to` is refused
+  // while that reaches the cap (lane_capacity + backlog_capacity): a sender
+  // may not run further ahead of what the target has handled than that,
+  // whatever the lane and backlog hold, so neither the target's mailboxes
+  // nor the returns waiting to come home grow without bound.
+  //
+  // Counts `t`, just sent to shard `to`, as away until it comes home; a
+  // node in a cell is counted by its ring instead.
+  void NoteAway(uint32_t to, const Traveler* t) {
+    if (!scheduler::CellRing::Contains(t)) ++away_[to];
+  }
+  // True (and counted as a refusal) when the request `node` to `to` must
+  // wait. `node` itself is not counted.
+  bool AtAwayCap(uint32_t to, const Traveler* node) {
+    scheduler::CellRing* ring = to < cells_.size() ? cells_[to].get() : nullptr;
+    if (ring == nullptr) {
+      if (away_[to] < away_cap_) return false;
+    } else {
+      const uint64_t self = scheduler::CellRing::Contains(node) ? 1 : 0;
+      if (away_[to] + ring->InFlightBound() - self < away_cap_ ||
+          away_[to] + ring->InFlight() - self < away_cap_) {
+        return false;
+      }
+    }
     flow_control_refusals_.Add(1);
     return true;
   }
-  uint64_t away(uint32_t to) const { return away_[to]; }
+  // What AtAwayCap counts (reads the ring's release count).
+  uint64_t away(uint32_t to) {
+    scheduler::CellRing* ring = to < cells_.size() ? cells_[to].get() : nullptr;
+    return away_[to] + (ring != nullptr ? ring->InFlight() : 0);
+  }
 
   // -- ShardHooks ----------------------------------------------------------
   void OnEnvelopes(transport::ShardId from, const transport::Envelope* e,
@@ -350,6 +387,10 @@ class alignas(transport::kCacheLine) ShardRuntime final
 
   std::vector<uint64_t> away_;
   uint64_t away_cap_ = 0;
+  // One CellRing per other shard (null for this shard, or when the region
+  // is used up); made with the runtime, used by this shard's thread.
+  const std::vector<std::unique_ptr<scheduler::CellRing>> cells_;
+  uint64_t turns_ = 0;  // loop turns ended (the rings' epoch)
 
   // Returned Travelers (kReturnTag) waiting to be destroyed: a little per
   // busy turn, all of them when the shard idles.
@@ -381,6 +422,19 @@ class alignas(transport::kCacheLine) ShardRuntime final
   // constinit: no dynamic initialization, so no TLS init call per access.
   static constinit thread_local ShardRuntime* current_;
 };
+
+// Where to build a node of type Node sent to `shard` of `system`: a cell of
+// the calling shard's ring for that shard when it fits, else the block
+// cache (see Traveler).
+template <typename Node>
+Traveler::Placement PlaceFor(const ActorSystem* system, uint32_t shard) {
+  void* cell = nullptr;
+  if constexpr (sizeof(Node) <= scheduler::CellRing::kCellBytes &&
+                alignof(Node) <= 64) {
+    cell = ShardRuntime::TakeCell(system, shard);
+  }
+  return {cell, sizeof(Node)};
+}
 
 }  // namespace internal
 }  // namespace ringactor
