@@ -36,6 +36,7 @@ using ::ringactor::testing::kShard0;
 using ::ringactor::testing::kShard1;
 using ::ringactor::testing::MakeAdd;
 using ::ringactor::testing::MakeSystem;
+using ::ringactor::testing::TellRetrying;
 using ::ringactor::testing::WaitUntil;
 using ::ringactor::testing::YieldUntil;
 using ::testing::HasSubstr;
@@ -208,11 +209,7 @@ TEST(ActorSystemTest, PerSenderOrderIsPreserved) {
               Ping p;
               p.set_sender(shard);
               p.set_seq(i);
-              absl::Status st = c.Tell(p);
-              while (absl::IsResourceExhausted(st)) {
-                co_await Yield();
-                st = c.Tell(p);
-              }
+              absl::Status st = co_await TellRetrying(c, p);
               if (!st.ok()) co_return st;
             }
             co_return absl::OkStatus();
@@ -565,11 +562,8 @@ TEST(ScaleTest, TenThousandActorsTimesAHundredMessagesWithChecksums) {
           ShardId(shard), [actors, shard]() -> Task<absl::Status> {
             for (int k = shard; k < kPerActor; k += 2) {
               for (int i = 0; i < kActors; ++i) {
-                absl::Status st = (*actors)[i].Tell(MakeAdd(Delta(i, k)));
-                while (absl::IsResourceExhausted(st)) {
-                  co_await Yield();
-                  st = (*actors)[i].Tell(MakeAdd(Delta(i, k)));
-                }
+                absl::Status st =
+                    co_await TellRetrying((*actors)[i], MakeAdd(Delta(i, k)));
                 if (!st.ok()) co_return st;
               }
             }

@@ -35,6 +35,19 @@ inline test::Add MakeAdd(int64_t d) {
   return a;
 }
 
+// On a shard: tells `ref` `m`, yielding and retrying while the send is
+// refused for backpressure (ResourceExhausted). Any other status is
+// returned.
+template <typename A, typename M>
+Task<absl::Status> TellRetrying(ActorRef<A> ref, const M& m) {
+  absl::Status s = ref.Tell(m);
+  while (absl::IsResourceExhausted(s)) {
+    co_await Yield();
+    s = ref.Tell(m);
+  }
+  co_return s;
+}
+
 // On a shard: asks `ref` (any actor that answers Get with a Total),
 // retrying while the Ask is refused for backpressure (ResourceExhausted).
 template <typename A>

@@ -97,12 +97,7 @@ absl::Status SendPings(ActorSystem& sys, ShardId on, ActorRef<Recorder> r,
     for (int64_t i = from; i < to; ++i) {
       Ping p;
       p.set_seq(i);
-      absl::Status s = r.Tell(p);
-      while (absl::IsResourceExhausted(s)) {
-        co_await Yield();
-        s = r.Tell(p);
-      }
-      if (!s.ok()) co_return s;
+      if (absl::Status s = co_await TellRetrying(r, p); !s.ok()) co_return s;
     }
     co_return absl::OkStatus();
   });

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "actors/actor_system.h"
 #include "gtest/gtest.h"
+#include "tests/actors/actor_test_util.h"
 #include "tests/actors/test_messages.pb.h"
 #include "tests/testing/actor_testing.h"
 #include "tests/testing/shard_thread.h"
@@ -23,6 +24,7 @@ namespace ringactor {
 namespace {
 
 using ::ringactor::testing::kHangGuard;
+using ::ringactor::testing::TellRetrying;
 using ::ringactor::testing::WaitUntil;
 using ::ringactor::testing::YieldUntil;
 using test::Alert;
@@ -250,11 +252,7 @@ TEST_F(FastLaneTest, HotMessagesOvertakeATenThousandDeepBacklog) {
                     for (int i = 0; i < 10000 && s.ok(); ++i) {
                       Ping p;
                       p.set_seq(i);
-                      s = o.Tell(p);
-                      while (absl::IsResourceExhausted(s)) {
-                        co_await Yield();
-                        s = o.Tell(p);
-                      }
+                      s = co_await TellRetrying(o, p);
                     }
                     if (s.ok()) s = o.Tell(Alert());
                     co_return s;
