@@ -162,9 +162,8 @@ class ActorRef {
         return TellCoalesced<T>(*rt, std::forward<M>(msg));
       }
     }
-    using Node = internal::TypedNode<A, T>;
-    return Send(new (internal::PlaceFor<Node>(system_, shard_))
-                    Node(std::forward<M>(msg)));
+    return Send(internal::NewNodeTo<internal::TypedNode<A, T>>(
+        system_, shard_, std::forward<M>(msg)));
   }
 
   // ActorRef::Count()
@@ -233,9 +232,8 @@ class ActorRef {
     using V = typename internal::HandlerTraits<A, T>::Value;
     static_assert(std::is_void_v<Reply> || std::is_same_v<Reply, V>,
                   "Ask<Reply>: Reply is not what the handler returns");
-    using Node = internal::TypedNode<A, T>;
-    auto* node = new (internal::PlaceFor<Node>(system_, shard_))
-        Node(std::forward<M>(msg));
+    auto* node = internal::NewNodeTo<internal::TypedNode<A, T>>(
+        system_, shard_, std::forward<M>(msg));
     Fill(*node);
     return internal::AskAwaiter<V>(system_, shard_, node, deadline_ns, expired);
   }
@@ -519,8 +517,8 @@ auto AskAll(const std::vector<ActorRef<A>>& refs, const M& msg,
   std::vector<typename internal::AskGroup<V>::Target> targets;
   targets.reserve(refs.size());
   for (const ActorRef<A>& r : refs) {
-    using Node = internal::TypedNode<A, M>;
-    auto* node = new (internal::PlaceFor<Node>(r.system_, r.shard_)) Node(msg);
+    auto* node =
+        internal::NewNodeTo<internal::TypedNode<A, M>>(r.system_, r.shard_, msg);
     r.Fill(*node);
     targets.push_back({r.system_, r.shard_, node});
   }

@@ -92,8 +92,9 @@ ShardRuntime* CurrentRuntime();
 //
 // An object that crosses shards (messages, replies). A shard builds what it
 // sends to another shard in a cell of its CellRing for that shard when one
-// is free (`new (Placement) T(...)`, see PlaceFor in runtime.h): the
-// receiver destroys it and releases the cell, and nothing travels back.
+// is free (NewTraveler below; NewNodeTo in runtime.h, NewReply): the
+// receiver hands the cell back where it is (destroying the object itself
+// unless it may free heap memory, see OwnsHeap), and nothing travels back.
 // Otherwise (no free cell, a node too large for a cell, a thread outside
 // the system, a stealable actor's message) it comes from the creating
 // thread's block cache and is destroyed on the shard that created it: the
@@ -138,6 +139,20 @@ class Traveler {
   // message (it is destroyed wherever it ran).
   ShardRuntime* origin;
 };
+
+// Builds a Node (a Traveler) from `args`: in the cell `take()` returns, when
+// the node fits in one and it returns one, else in the block cache (see
+// Traveler). `take` is not called for a node too large for a cell.
+template <typename Node, typename Take, typename... Args>
+Node* NewTraveler(Take&& take, Args&&... args) {
+  void* cell = nullptr;
+  if constexpr (sizeof(Node) <= scheduler::CellRing::kCellBytes &&
+                alignof(Node) <= 64) {
+    cell = take();
+  }
+  return new (Traveler::Placement{cell, sizeof(Node)})
+      Node(std::forward<Args>(args)...);
+}
 
 // True when every field of the message type is a singular scalar (no
 // string, bytes, message, repeated field, map or extension range): its
@@ -385,16 +400,12 @@ struct HandlerTraits {
 // not called on a shard); defined in runtime.cc.
 void* TakeCellTo(uint32_t shard);
 
-// Where to build a reply to `to`: a cell when it goes to another shard and
-// fits in one.
-template <typename Node>
-Traveler::Placement ReplyPlacement(const ReplyTo& to) {
-  void* cell = nullptr;
-  if constexpr (sizeof(Node) <= scheduler::CellRing::kCellBytes &&
-                alignof(Node) <= 64) {
-    cell = TakeCellTo(to.shard);
-  }
-  return {cell, sizeof(Node)};
+// Builds a reply to `to` from `args`: in a cell when it goes to another
+// shard and fits in one.
+template <typename Node, typename... Args>
+Node* NewReply(const ReplyTo& to, Args&&... args) {
+  return NewTraveler<Node>([&to] { return TakeCellTo(to.shard); },
+                           std::forward<Args>(args)...);
 }
 
 // Turns a handler's result into the reply to send to `to` (always a
@@ -403,15 +414,13 @@ template <typename Inner>
 ReplyNode* MakeReply(Inner&& r, const ReplyTo& to) {
   using T = std::decay_t<Inner>;
   if constexpr (std::is_same_v<T, absl::Status>) {
-    return new (ReplyPlacement<ReplyNode>(to)) ReplyNode(std::move(r));
+    return NewReply<ReplyNode>(to, std::move(r));
   } else if constexpr (IsStatusOr<T>::value) {
-    if (!r.ok()) {
-      return new (ReplyPlacement<ReplyNode>(to)) ReplyNode(r.status());
-    }
-    using R = TypedReply<typename IsStatusOr<T>::value_type>;
-    return new (ReplyPlacement<R>(to)) R(*std::move(r));
+    if (!r.ok()) return NewReply<ReplyNode>(to, r.status());
+    return NewReply<TypedReply<typename IsStatusOr<T>::value_type>>(
+        to, *std::move(r));
   } else {
-    return new (ReplyPlacement<TypedReply<T>>(to)) TypedReply<T>(std::move(r));
+    return NewReply<TypedReply<T>>(to, std::move(r));
   }
 }
 

@@ -205,11 +205,8 @@ class alignas(transport::kCacheLine) ShardRuntime final
   // nullptr otherwise (see Traveler).
   static void* TakeCell(const ActorSystem* system, uint32_t shard) {
     ShardRuntime* rt = current_;
-    if (rt == nullptr || &rt->system_ != system ||
-        shard >= rt->cells_.size()) {
-      return nullptr;
-    }
-    scheduler::CellRing* ring = rt->cells_[shard].get();
+    if (rt == nullptr || &rt->system_ != system) return nullptr;
+    scheduler::CellRing* ring = rt->RingTo(shard);
     return ring != nullptr ? ring->TryTake(rt->turns_) : nullptr;
   }
   // Cells taken from this shard's rings, and takes that found none (the
@@ -301,7 +298,7 @@ class alignas(transport::kCacheLine) ShardRuntime final
   // True (and counted as a refusal) when the request `node` to `to` must
   // wait. `node` itself is not counted.
   bool AtAwayCap(uint32_t to, const Traveler* node) {
-    scheduler::CellRing* ring = to < cells_.size() ? cells_[to].get() : nullptr;
+    scheduler::CellRing* ring = RingTo(to);
     if (ring == nullptr) {
       if (away_[to] < away_cap_) return false;
     } else {
@@ -316,7 +313,7 @@ class alignas(transport::kCacheLine) ShardRuntime final
   }
   // What AtAwayCap counts (reads the ring's release count).
   uint64_t away(uint32_t to) {
-    scheduler::CellRing* ring = to < cells_.size() ? cells_[to].get() : nullptr;
+    scheduler::CellRing* ring = RingTo(to);
     return away_[to] + (ring != nullptr ? ring->InFlight() : 0);
   }
 
@@ -390,6 +387,11 @@ class alignas(transport::kCacheLine) ShardRuntime final
   // One CellRing per other shard (null for this shard, or when the region
   // is used up); made with the runtime, used by this shard's thread.
   const std::vector<std::unique_ptr<scheduler::CellRing>> cells_;
+  // The ring for shard `to` (null for this shard, a shard out of range or
+  // without a ring).
+  scheduler::CellRing* RingTo(uint32_t to) const {
+    return to < cells_.size() ? cells_[to].get() : nullptr;
+  }
   uint64_t turns_ = 0;  // loop turns ended (the rings' epoch)
 
   // Returned Travelers (kReturnTag) waiting to be destroyed: a little per
@@ -423,17 +425,14 @@ class alignas(transport::kCacheLine) ShardRuntime final
   static constinit thread_local ShardRuntime* current_;
 };
 
-// Where to build a node of type Node sent to `shard` of `system`: a cell of
-// the calling shard's ring for that shard when it fits, else the block
-// cache (see Traveler).
-template <typename Node>
-Traveler::Placement PlaceFor(const ActorSystem* system, uint32_t shard) {
-  void* cell = nullptr;
-  if constexpr (sizeof(Node) <= scheduler::CellRing::kCellBytes &&
-                alignof(Node) <= 64) {
-    cell = ShardRuntime::TakeCell(system, shard);
-  }
-  return {cell, sizeof(Node)};
+// Builds a Node sent to `shard` of `system` from `args`: in a cell of the
+// calling shard's ring for that shard when it fits, else in the block cache
+// (see Traveler).
+template <typename Node, typename... Args>
+Node* NewNodeTo(const ActorSystem* system, uint32_t shard, Args&&... args) {
+  return NewTraveler<Node>(
+      [system, shard] { return ShardRuntime::TakeCell(system, shard); },
+      std::forward<Args>(args)...);
 }
 
 }  // namespace internal

@@ -19,10 +19,8 @@
 namespace ringactor::transport {
 namespace {
 
-using ::ringactor::testing::kHangGuard;
 using ::ringactor::testing::RunLoop;
 using ::ringactor::testing::ShardThread;
-using ::ringactor::testing::ThreadIsSleeping;
 using ::ringactor::testing::WaitUntil;
 using ::testing::HasSubstr;
 using testing::CountingReceiver;

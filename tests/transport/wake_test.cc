@@ -23,7 +23,6 @@
 namespace ringactor::transport {
 namespace {
 
-using ::ringactor::testing::kHangGuard;
 using ::ringactor::testing::RunLoop;
 using ::ringactor::testing::ShardThread;
 using ::ringactor::testing::ThreadIsSleeping;
