@@ -662,6 +662,17 @@ void ShardRuntime::AfterFlush(bool idle) {
 
 void ShardRuntime::OnEnvelopes(transport::ShardId from,
                                const transport::Envelope* e, size_t n) {
+  // Both lines of every node, all at once: the first holds what dispatch
+  // reads, the second most message bodies and reply values, and both were
+  // last written on the sending core. Fetched one after the other, they were
+  // two cross-core misses in a row (ping-pong 8-20% slower). Returned nodes
+  // are not touched here at all (below).
+  for (size_t i = 0; i < n; ++i) {
+    if (e[i].tag != kReturnTag) {
+      __builtin_prefetch(reinterpret_cast<const char*>(e[i].value));
+      __builtin_prefetch(reinterpret_cast<const char*>(e[i].value) + 64);
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     if (e[i].tag == kReturnTag) {
       // Freed later, off the critical path (AfterFlush): the node's cache
