@@ -52,9 +52,10 @@ std::string SystemStats::ToString() const {
     absl::StrAppendFormat(
         &out,
         "%-28s enqueued=%d sleeps=%d doorbells=%d backpressure=%d "
-        "late_replies=%d flow_refusals=%d\n",
+        "late_replies=%d flow_refusals=%d cpu=%d placement_moves=%d\n",
         "", s.transport.enqueued, s.transport.sleeps, s.transport.doorbells_sent,
-        s.transport.backpressure, s.late_replies, s.flow_control_refusals);
+        s.transport.backpressure, s.late_replies, s.flow_control_refusals,
+        s.cpu, s.placement_moves);
     if (s.steal.pushed + s.steal.stolen != 0) {
       absl::StrAppendFormat(
           &out,
@@ -326,6 +327,8 @@ SystemStats ActorSystem::Stats() const {
     if (shards_ != nullptr) {
       s.transport = shards_->mesh().Stats(ShardId(i));
       s.steal = shards_->shard(ShardId(i)).steal_stats();
+      s.cpu = shards_->shard(ShardId(i)).last_cpu();
+      s.placement_moves = shards_->shard(ShardId(i)).placement_moves();
     }
     out.total += s.actors;
     out.shards.push_back(s);

@@ -63,7 +63,10 @@ struct ActorSystemOptions {
   // Shards (threads with one io_uring ring each), [1, 256]; unset: one per
   // CPU this process may use.
   std::optional<uint32_t> num_shards;
-  // Pin shard i to the i-th allowed CPU.
+  // Pin shard i to the i-th allowed CPU. Unpinned, shard i still starts
+  // there, and a shard that finds itself on the CPU of an awake shard moves
+  // to one no shard is on (the kernel may move them again; see
+  // docs/actors.md "Placement of shard threads").
   bool pin_threads = false;
   // Envelopes per (source, target) shard lane: a power of two in
   // [2, 1 << 20].

@@ -45,6 +45,12 @@ struct ShardStats {
   // used the block cache (the node then comes home to be freed).
   uint64_t cell_sends = 0;
   uint64_t cell_misses = 0;
+  // The CPU the shard's thread last saw itself on when it went idle (-1:
+  // not known yet), and how often it moved itself off the CPU of another
+  // awake shard (unpinned shards; docs/actors.md "Placement of shard
+  // threads").
+  int cpu = -1;
+  uint64_t placement_moves = 0;
   transport::TransportStats transport;
   // Messages for stealable actors: queued here, stolen by this shard.
   scheduler::StealStats steal;

@@ -2,6 +2,7 @@
 
 #include "scheduler/shard.h"
 
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -278,6 +279,43 @@ void Shard::NudgeIdleShards() {
   if (rang) Note(endpoint_->Flush());
 }
 
+void Shard::KeepApart() {
+  if (set_.pinned_ || set_.cpus_.size() < 2) return;
+  const int cpu = sched_getcpu();
+  if (cpu < 0) return;
+  // Look at the others when this shard moved, and every 16th time anyway
+  // (another shard may have come here): one plain load per earlier shard,
+  // of a line that is written only when that shard moves.
+  if (cpu_.load(std::memory_order_relaxed) != cpu) {
+    cpu_.store(cpu, std::memory_order_relaxed);
+  } else if ((++idle_checks_ & 15) != 0) {
+    return;
+  }
+  // Of two awake shards on one CPU only the later moves: both would
+  // otherwise. (A sleeping shard competes for nothing; where it wakes is
+  // its own check.)
+  bool shared = false;
+  for (uint32_t i = 0; i < id_.value() && !shared; ++i) {
+    shared = set_.shards_[i]->cpu_.load(std::memory_order_relaxed) == cpu &&
+             !set_.shards_[i]->endpoint_->asleep();
+  }
+  if (!shared) return;
+  const int64_t now = CoarseMonoNanos();
+  if (now - last_move_ns_ < kMoveEvery) return;
+  last_move_ns_ = now;
+  for (int c : set_.cpus_) {
+    bool taken = false;
+    for (const auto& s : set_.shards_) {
+      taken |= s->cpu_.load(std::memory_order_relaxed) == c;
+    }
+    if (taken) continue;
+    cpu_.store(ShardSet::MoveThread(c, /*pin=*/false, set_.allowed_),
+               std::memory_order_relaxed);
+    placement_moves_.Add(1);
+    return;
+  }
+}
+
 StealStats Shard::steal_stats() const {
   StealStats s;
   s.pushed = steal_pushed_.Load();
@@ -329,6 +367,7 @@ absl::Status Shard::Loop() {
       quiet = false;
       continue;
     }
+    KeepApart();
     // The next timer bounds the sleep; Park reads the clock itself, and
     // only if it does not find work at once.
     const auto next_timer = SteadyAt(timers_.NextDeadline());

@@ -180,6 +180,14 @@ class alignas(64) Shard {
   transport::Endpoint& endpoint() { return *endpoint_; }
   // Kernel thread id (0 before start). Thread-safe.
   int tid() const { return tid_.load(std::memory_order_acquire); }
+  // The CPU this shard's thread started on (ShardSet spreads them, pinned
+  // or not), or -1 if unknown. Thread-safe once ShardSet::Create returned.
+  int start_cpu() const { return start_cpu_.load(std::memory_order_acquire); }
+  // The CPU this shard last saw itself on when it went idle, and how often
+  // it moved itself off a CPU that an earlier shard was on (KeepApart).
+  // Thread-safe.
+  int last_cpu() const { return cpu_.load(std::memory_order_relaxed); }
+  uint64_t placement_moves() const { return placement_moves_.Load(); }
 
   // Queues `r` to run in this or a later loop turn.
   void Post(Runnable* r) { run_queue_.Push(r); }
@@ -257,6 +265,14 @@ class alignas(64) Shard {
   // Marks this shard idle (or not) for pushers; see the steal protocol.
   void SetIdle(bool idle);
   void NudgeIdleShards();
+  // Unpinned shards only, on going idle: if an earlier shard was last seen
+  // on this CPU too, moves this thread to an allowed CPU that no shard was
+  // seen on (at most once per kMoveEvery). The kernel of a VM sometimes
+  // wakes a shard onto a busy shard's CPU rather than onto an idle vCPU and
+  // leaves it there for ~10 ms; two spinning shards on one CPU pass every
+  // message through a yield (~12 us a hop instead of ~0.3).
+  void KeepApart();
+  static constexpr int64_t kMoveEvery = 1'000'000;  // ns
   size_t MoveBacklogs();
   void StartRoot(std::coroutine_handle<> h, internal::PromiseBase& p,
                  internal::RootDoneFn done, void* ctx);
@@ -277,6 +293,10 @@ class alignas(64) Shard {
 
   // -- Shared with other threads --------------------------------------------
   std::atomic<int> tid_{0};
+  std::atomic<int> start_cpu_{-1};
+  // The CPU this shard last saw itself on (KeepApart): written only when it
+  // changes, read by the other shards.
+  std::atomic<int> cpu_{-1};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> has_closures_{false};
   // This shard is idle and would steal (see the steal protocol).
@@ -298,9 +318,12 @@ class alignas(64) Shard {
   internal::PromiseBase* roots_ = nullptr;  // live root coroutines
   absl::Status status_;
   bool idle_published_ = false;  // what idle_ holds
+  int64_t last_move_ns_ = 0;     // KeepApart's last move (CoarseMonoNanos)
+  uint32_t idle_checks_ = 0;     // KeepApart calls that found no move
   uint32_t next_victim_ = 0;     // where the scan for the deepest starts
   transport::internal::OwnerCounter steal_pushed_, steal_refused_,
       steal_stolen_, steal_attempts_, steal_nudges_;
+  transport::internal::OwnerCounter placement_moves_;
 
   // constinit: no dynamic initialization, so no TLS init call per access.
   static constinit thread_local Shard* current_;

@@ -2,7 +2,6 @@
 
 #include "scheduler/shard_set.h"
 
-#include <pthread.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -27,6 +26,17 @@ std::vector<int> AllowedCpus() {
 }
 
 }  // namespace
+
+int ShardSet::MoveThread(int cpu, bool pin, const cpu_set_t& allowed) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  // Takes effect before it returns: the calling thread is moved at once.
+  if (sched_setaffinity(0, sizeof(one), &one) != 0) return sched_getcpu();
+  const int now = sched_getcpu();
+  if (!pin) sched_setaffinity(0, sizeof(allowed), &allowed);
+  return now;
+}
 
 uint32_t AllowedCpuCount() {
   return static_cast<uint32_t>(AllowedCpus().size());
@@ -90,21 +100,31 @@ absl::StatusOr<std::unique_ptr<ShardSet>> ShardSet::Create(
   std::unique_ptr<ShardSet> set(new ShardSet());
   set->mesh_ = *std::move(mesh);
   set->ring_options_ = options.ring;
-  if (options.pin_threads) set->cpus_ = AllowedCpus();
+  // Shard i starts on the i-th allowed CPU (modulo their count), pinned
+  // there or not. Unpinned, it then gets the whole mask back: left to
+  // itself the kernel often started both shards of a 2-CPU machine on one
+  // CPU and moved one only ~12 ms later, after ~500 request/response round
+  // trips of ~25 us instead of ~0.4-1.2 us (docs/benchmarks.md).
+  set->cpus_ = AllowedCpus();
+  CPU_ZERO(&set->allowed_);
+  if (sched_getaffinity(0, sizeof(set->allowed_), &set->allowed_) != 0) {
+    CPU_ZERO(&set->allowed_);
+    for (int c : set->cpus_) CPU_SET(c, &set->allowed_);
+  }
+  set->pinned_ = options.pin_threads;
   for (uint32_t i = 0; i < n; ++i) {
     set->shards_.push_back(std::make_unique<Shard>(
         *set, transport::ShardId(i), hooks[i], options.loop));
   }
   for (uint32_t i = 0; i < n; ++i) {
     Shard* shard = set->shards_[i].get();
-    set->threads_.emplace_back([shard] { shard->Main(); });
-    if (!set->cpus_.empty()) {
-      cpu_set_t cpu;
-      CPU_ZERO(&cpu);
-      CPU_SET(set->cpus_[i % set->cpus_.size()], &cpu);
-      pthread_setaffinity_np(set->threads_.back().native_handle(),
-                             sizeof(cpu), &cpu);
-    }
+    const int cpu = set->cpus_[i % set->cpus_.size()];
+    set->threads_.emplace_back([shard, cpu, set = set.get()] {
+      const int now = MoveThread(cpu, set->pinned_, set->allowed_);
+      shard->cpu_.store(now, std::memory_order_relaxed);
+      shard->start_cpu_.store(now, std::memory_order_release);
+      shard->Main();
+    });
   }
   absl::Status first;
   for (auto& shard : set->shards_) {

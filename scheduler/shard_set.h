@@ -3,6 +3,8 @@
 #ifndef RINGACTOR_SCHEDULER_SHARD_SET_H_
 #define RINGACTOR_SCHEDULER_SHARD_SET_H_
 
+#include <sched.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -31,7 +33,9 @@ struct ShardSetOptions {
   // Number of shards, [1, 256]; unset means one per CPU this process may
   // run on (sched_getaffinity).
   std::optional<uint32_t> num_shards;
-  // Pin shard i to the i-th allowed CPU (modulo their count).
+  // Pin shard i to the i-th allowed CPU (modulo their count). Unpinned,
+  // shard i still starts there, and keeps apart from the others (see
+  // Shard::KeepApart).
   bool pin_threads = false;
   // Lanes, inboxes, idle spin. `mesh.num_shards` is ignored (num_shards
   // above wins).
@@ -114,10 +118,14 @@ class ShardSet {
   }
   void WakeAll();
 
+  // Runs the calling thread on `cpu`: for good (`pin`), or only until the
+  // kernel moves it (it gets `allowed` back). Returns the CPU it then runs
+  // on (-1 if unknown).
+  static int MoveThread(int cpu, bool pin, const cpu_set_t& allowed);
+
   std::unique_ptr<transport::Mesh> mesh_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::thread> threads_;
-  std::vector<int> cpus_;  // pinning targets (empty: no pinning)
   io::RingOptions ring_options_;
   Notification go_;  // every shard reported; go_ok_ says how
   std::atomic<bool> go_ok_{false};
@@ -126,6 +134,11 @@ class ShardSet {
   Mutex stop_mu_;
   bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
   absl::Status stop_status_ ABSL_GUARDED_BY(stop_mu_);
+  // The CPUs the process could run on at Create, and whether shards are
+  // pinned to them. Read-only once the shards run.
+  std::vector<int> cpus_;
+  cpu_set_t allowed_;
+  bool pinned_ = false;
 };
 
 }  // namespace ringactor::scheduler

@@ -79,6 +79,9 @@ class Endpoint final : private io::WordSink {
   Endpoint& operator=(const Endpoint&) = delete;
 
   ShardId id() const { return id_; }
+  // True while the owner sleeps in the kernel (or is about to). A hint:
+  // it may change at once. Thread-safe.
+  bool asleep() const { return sleeping_.load(std::memory_order_relaxed); }
 
   // Endpoint::Attach()
   //

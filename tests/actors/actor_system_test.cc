@@ -619,6 +619,9 @@ TEST(StatsTest, CountersArePerShardAndPerActorType) {
   }
   EXPECT_TRUE(found) << stats.ToString();
   EXPECT_THAT(stats.ToString(), HasSubstr("handled=6"));
+  // Where each shard runs: known from its start on.
+  for (const ShardStats& s : stats.shards) EXPECT_GE(s.cpu, 0);
+  EXPECT_THAT(stats.ToString(), HasSubstr("placement_moves="));
 }
 
 TEST(AskAllTest, FansOutAndGathersInOrder) {

@@ -2,6 +2,7 @@
 // SleepUntil, WithTimeout, Interval), placement, SubmitTo and orderly stop.
 // No timing assertions: timers are checked for order and "never early".
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -331,6 +332,112 @@ TEST_F(SchedulerTest, StopDestroysSuspendedRootsAndReportsThem) {
   EXPECT_EQ(probe.finished.load(), 1);
   ASSERT_TRUE(set_->Stop().ok());
   EXPECT_EQ(probe.destroyed.load(), 1);
+}
+
+// The CPUs this process may run on, and the calling thread's mask size.
+std::vector<int> AllowedCpusForTest() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  return cpus;
+}
+
+// The number of CPUs shard `id`'s thread may run on, asked on that thread.
+int MaskSizeOn(ShardSet& set, uint32_t id) {
+  Notification done;
+  int count = -1;
+  EXPECT_TRUE(set.SubmitTo(ShardId(id), [&] {
+                   cpu_set_t mask;
+                   CPU_ZERO(&mask);
+                   if (sched_getaffinity(0, sizeof(mask), &mask) == 0) {
+                     count = CPU_COUNT(&mask);
+                   }
+                   done.Notify();
+                 }).ok());
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(kHangGuard));
+  return count;
+}
+
+TEST(ShardSetPlacementTest, UnpinnedShardsStartOnTheirOwnCpusAndKeepTheMask) {
+  const std::vector<int> cpus = AllowedCpusForTest();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
+  NullHooks h0, h1;
+  ShardSetOptions o;
+  o.num_shards = 2;
+  auto set = ShardSet::Create(o, {&h0, &h1});
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ((*set)->shard(ShardId(0)).start_cpu(), cpus[0]);
+  EXPECT_EQ((*set)->shard(ShardId(1)).start_cpu(), cpus[1]);
+  // Not pinned: each may run anywhere the process may.
+  EXPECT_EQ(MaskSizeOn(**set, 0), static_cast<int>(cpus.size()));
+  EXPECT_EQ(MaskSizeOn(**set, 1), static_cast<int>(cpus.size()));
+}
+
+TEST(ShardSetPlacementTest, PinnedShardsStayOnTheirCpus) {
+  const std::vector<int> cpus = AllowedCpusForTest();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
+  NullHooks h0, h1;
+  ShardSetOptions o;
+  o.num_shards = 2;
+  o.pin_threads = true;
+  auto set = ShardSet::Create(o, {&h0, &h1});
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ((*set)->shard(ShardId(0)).start_cpu(), cpus[0]);
+  EXPECT_EQ((*set)->shard(ShardId(1)).start_cpu(), cpus[1]);
+  EXPECT_EQ(MaskSizeOn(**set, 0), 1);
+  EXPECT_EQ(MaskSizeOn(**set, 1), 1);
+}
+
+// Moves the calling thread to `cpu` the way the kernel's own placement
+// would leave it: there now, free to go anywhere later.
+void MoveCallerTo(int cpu) {
+  cpu_set_t all, one;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+}
+
+// Keeps its shard awake (a turn every time, never parked) until `stop`.
+Task<void> StayAwake(std::atomic<bool>* stop, Notification* spinning,
+                     Notification* stopped) {
+  spinning->Notify();
+  while (!stop->load()) co_await Yield();
+  stopped->Notify();
+}
+
+TEST(ShardSetPlacementTest, AnUnpinnedShardMovesOffAnAwakeShardsCpu) {
+  const std::vector<int> cpus = AllowedCpusForTest();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
+  NullHooks h0, h1;
+  ShardSetOptions o;
+  o.num_shards = 2;
+  auto made = ShardSet::Create(o, {&h0, &h1});
+  ASSERT_TRUE(made.ok()) << made.status();
+  ShardSet& set = **made;
+  // Shard 0 on cpus[0], then kept awake (yielding, never parked).
+  std::atomic<bool> stop{false};
+  Notification spinning, stopped;
+  ASSERT_TRUE(set.SubmitTo(ShardId(0), [&] {
+                   MoveCallerTo(cpus[0]);
+                   Shard::Current()->Start(
+                       StayAwake(&stop, &spinning, &stopped));
+                 }).ok());
+  ASSERT_TRUE(spinning.WaitForNotificationWithTimeout(kHangGuard));
+  // Shard 1 put on the same CPU: it moves itself the next time it idles.
+  ASSERT_TRUE(set.SubmitTo(ShardId(1), [&] { MoveCallerTo(cpus[0]); }).ok());
+  EXPECT_TRUE(WaitUntil(
+      [&] { return set.shard(ShardId(1)).placement_moves() >= 1; }));
+  EXPECT_NE(set.shard(ShardId(1)).last_cpu(), cpus[0]);
+  EXPECT_EQ(MaskSizeOn(set, 1), static_cast<int>(cpus.size()));  // not pinned
+  EXPECT_EQ(set.shard(ShardId(0)).placement_moves(), 0u);  // the earlier stays
+  stop.store(true);
+  ASSERT_TRUE(stopped.WaitForNotificationWithTimeout(kHangGuard));
 }
 
 TEST(ShardSetOptionsTest, RejectsBadValues) {
