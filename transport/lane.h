@@ -67,14 +67,16 @@ class Lane {
     const uint64_t n = prod_.tail - prod_.published;
     if (n != 0) {
       // The lead, seqlock-style: marked busy, copied, stamped with where
-      // the batch starts and how many it holds (see Drain).
+      // the batch starts and how many it holds (see TakeLead). The words
+      // are release stores (plain moves on x86): a reader that sees one
+      // also sees the "busy" mark before it. No standalone fence, which
+      // ThreadSanitizer can neither model nor, under GCC, compile.
       const uint64_t k = std::min<uint64_t>(n, kLead);
       pub_.lead.store(kNoLead, std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_release);
       for (uint64_t i = 0; i < k; ++i) {
         const Envelope& e = prod_.slots[(prod_.published + i) & prod_.mask];
-        pub_.words[2 * i].store(e.tag, std::memory_order_relaxed);
-        pub_.words[2 * i + 1].store(e.value, std::memory_order_relaxed);
+        pub_.words[2 * i].store(e.tag, std::memory_order_release);
+        pub_.words[2 * i + 1].store(e.value, std::memory_order_release);
       }
       pub_.lead.store(prod_.published << 2 | k, std::memory_order_release);
       pub_.tail.store(prod_.tail, std::memory_order_seq_cst);
@@ -168,12 +170,12 @@ class Lane {
     const size_t k = std::min<size_t>(lead & 3, n);
     Envelope copy[kLead];
     for (size_t i = 0; i < k; ++i) {
-      copy[i].tag = pub_.words[2 * i].load(std::memory_order_relaxed);
-      copy[i].value = pub_.words[2 * i + 1].load(std::memory_order_relaxed);
+      copy[i].tag = pub_.words[2 * i].load(std::memory_order_acquire);
+      copy[i].value = pub_.words[2 * i + 1].load(std::memory_order_acquire);
     }
-    // Pairs with Publish's release fence: if any word above came from a
-    // newer Publish, this load sees that Publish's kNoLead (or later).
-    std::atomic_thread_fence(std::memory_order_acquire);
+    // If any word above came from a newer Publish, its acquire load
+    // synchronized with that store, so this load sees that Publish's
+    // kNoLead (or a later stamp): never `lead` again, stamps being unique.
     if (pub_.lead.load(std::memory_order_relaxed) != lead) return 0;
     fn(static_cast<const Envelope*>(copy), k);
     cons_.lead_drained.store(

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -362,45 +363,59 @@ int MaskSizeOn(ShardSet& set, uint32_t id) {
   return count;
 }
 
-TEST(ShardSetPlacementTest, UnpinnedShardsStartOnTheirOwnCpusAndKeepTheMask) {
-  const std::vector<int> cpus = AllowedCpusForTest();
-  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
-  NullHooks h0, h1;
-  ShardSetOptions o;
-  o.num_shards = 2;
-  auto set = ShardSet::Create(o, {&h0, &h1});
-  ASSERT_TRUE(set.ok()) << set.status();
-  EXPECT_EQ((*set)->shard(ShardId(0)).start_cpu(), cpus[0]);
-  EXPECT_EQ((*set)->shard(ShardId(1)).start_cpu(), cpus[1]);
+// Two shards on a machine with at least two CPUs (else the test skips).
+class ShardSetPlacementTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cpus_ = AllowedCpusForTest();
+    if (cpus_.size() < 2) GTEST_SKIP() << "needs two CPUs";
+  }
+  ShardSet& Start(bool pin) {
+    ShardSetOptions o;
+    o.num_shards = 2;
+    o.pin_threads = pin;
+    auto set = ShardSet::Create(o, {&hooks_[0], &hooks_[1]});
+    if (!set.ok()) {  // nothing to test without it
+      ADD_FAILURE() << set.status();
+      std::abort();
+    }
+    set_ = *std::move(set);
+    return *set_;
+  }
+
+  std::vector<int> cpus_;
+  NullHooks hooks_[2];
+  std::unique_ptr<ShardSet> set_;
+};
+
+TEST_F(ShardSetPlacementTest, UnpinnedShardsStartOnTheirOwnCpusAndKeepTheMask) {
+  ShardSet& set = Start(/*pin=*/false);
+  EXPECT_EQ(set.shard(ShardId(0)).start_cpu(), cpus_[0]);
+  EXPECT_EQ(set.shard(ShardId(1)).start_cpu(), cpus_[1]);
   // Not pinned: each may run anywhere the process may.
-  EXPECT_EQ(MaskSizeOn(**set, 0), static_cast<int>(cpus.size()));
-  EXPECT_EQ(MaskSizeOn(**set, 1), static_cast<int>(cpus.size()));
+  EXPECT_EQ(MaskSizeOn(set, 0), static_cast<int>(cpus_.size()));
+  EXPECT_EQ(MaskSizeOn(set, 1), static_cast<int>(cpus_.size()));
 }
 
-TEST(ShardSetPlacementTest, PinnedShardsStayOnTheirCpus) {
-  const std::vector<int> cpus = AllowedCpusForTest();
-  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
-  NullHooks h0, h1;
-  ShardSetOptions o;
-  o.num_shards = 2;
-  o.pin_threads = true;
-  auto set = ShardSet::Create(o, {&h0, &h1});
-  ASSERT_TRUE(set.ok()) << set.status();
-  EXPECT_EQ((*set)->shard(ShardId(0)).start_cpu(), cpus[0]);
-  EXPECT_EQ((*set)->shard(ShardId(1)).start_cpu(), cpus[1]);
-  EXPECT_EQ(MaskSizeOn(**set, 0), 1);
-  EXPECT_EQ(MaskSizeOn(**set, 1), 1);
+TEST_F(ShardSetPlacementTest, PinnedShardsStayOnTheirCpus) {
+  ShardSet& set = Start(/*pin=*/true);
+  EXPECT_EQ(set.shard(ShardId(0)).start_cpu(), cpus_[0]);
+  EXPECT_EQ(set.shard(ShardId(1)).start_cpu(), cpus_[1]);
+  EXPECT_EQ(MaskSizeOn(set, 0), 1);
+  EXPECT_EQ(MaskSizeOn(set, 1), 1);
 }
 
-// Moves the calling thread to `cpu` the way the kernel's own placement
-// would leave it: there now, free to go anywhere later.
-void MoveCallerTo(int cpu) {
+// Runs the calling thread on `cpu`: for good (`pin`), or the way the
+// kernel's own placement would leave it, there now and free to go anywhere.
+void MoveCallerTo(int cpu, bool pin) {
   cpu_set_t all, one;
   ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
   CPU_ZERO(&one);
   CPU_SET(cpu, &one);
   ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
-  ASSERT_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+  if (!pin) {
+    ASSERT_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+  }
 }
 
 // Keeps its shard awake (a turn every time, never parked) until `stop`.
@@ -411,30 +426,32 @@ Task<void> StayAwake(std::atomic<bool>* stop, Notification* spinning,
   stopped->Notify();
 }
 
-TEST(ShardSetPlacementTest, AnUnpinnedShardMovesOffAnAwakeShardsCpu) {
-  const std::vector<int> cpus = AllowedCpusForTest();
-  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
-  NullHooks h0, h1;
-  ShardSetOptions o;
-  o.num_shards = 2;
-  auto made = ShardSet::Create(o, {&h0, &h1});
-  ASSERT_TRUE(made.ok()) << made.status();
-  ShardSet& set = **made;
-  // Shard 0 on cpus[0], then kept awake (yielding, never parked).
+TEST_F(ShardSetPlacementTest, AnUnpinnedShardMovesOffAnAwakeShardsCpu) {
+  ShardSet& set = Start(/*pin=*/false);
+  // Shard 0 held on cpus_[0] by the test (so that the kernel cannot move
+  // it while it never idles), seen there by its next idle turn, then kept
+  // awake (yielding, never parked).
+  ASSERT_TRUE(set.SubmitTo(ShardId(0), [&] {
+                   MoveCallerTo(cpus_[0], /*pin=*/true);
+                 }).ok());
+  ASSERT_TRUE(
+      WaitUntil([&] { return set.shard(ShardId(0)).last_cpu() == cpus_[0]; }));
   std::atomic<bool> stop{false};
   Notification spinning, stopped;
   ASSERT_TRUE(set.SubmitTo(ShardId(0), [&] {
-                   MoveCallerTo(cpus[0]);
                    Shard::Current()->Start(
                        StayAwake(&stop, &spinning, &stopped));
                  }).ok());
   ASSERT_TRUE(spinning.WaitForNotificationWithTimeout(kHangGuard));
   // Shard 1 put on the same CPU: it moves itself the next time it idles.
-  ASSERT_TRUE(set.SubmitTo(ShardId(1), [&] { MoveCallerTo(cpus[0]); }).ok());
+  ASSERT_TRUE(set.SubmitTo(ShardId(1), [&] {
+                   MoveCallerTo(cpus_[0], /*pin=*/false);
+                 }).ok());
   EXPECT_TRUE(WaitUntil(
       [&] { return set.shard(ShardId(1)).placement_moves() >= 1; }));
-  EXPECT_NE(set.shard(ShardId(1)).last_cpu(), cpus[0]);
-  EXPECT_EQ(MaskSizeOn(set, 1), static_cast<int>(cpus.size()));  // not pinned
+  EXPECT_NE(set.shard(ShardId(1)).last_cpu(), cpus_[0]);
+  // Not pinned by the move: it may run anywhere the process may.
+  EXPECT_EQ(MaskSizeOn(set, 1), static_cast<int>(cpus_.size()));
   EXPECT_EQ(set.shard(ShardId(0)).placement_moves(), 0u);  // the earlier stays
   stop.store(true);
   ASSERT_TRUE(stopped.WaitForNotificationWithTimeout(kHangGuard));

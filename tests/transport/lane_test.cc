@@ -124,21 +124,16 @@ TEST(LaneTest, APartialDrainTakesTheRestFromTheSlots) {
   EXPECT_EQ(lane.lead_drained(), 1u);  // the head is past the lead's start
 }
 
-// Batches of one to four, published one after another while the consumer
-// drains: the lead is rewritten under the consumer's feet all the time, and
-// a torn or stale lead would show as an envelope out of order.
-TEST(LaneTest, SmallBatchesRacingTheLeadStayInOrder) {
-  Lane lane(64);
-  constexpr uint64_t kCount = 1'000'000;
+// Moves `count` envelopes {3 * i, i} from a producer thread, which
+// publishes after a push whenever `publish_now()` says so (and when the lane
+// is full); true if the consumer saw every one, in order.
+template <typename PublishNow>
+bool MovesInOrder(Lane& lane, uint64_t count, PublishNow publish_now) {
   std::thread producer([&] {
-    uint64_t batch = 1;
-    for (uint64_t i = 0; i < kCount;) {
+    for (uint64_t i = 0; i < count;) {
       if (lane.TryPush({i * 3, i})) {
         ++i;
-        if (i % batch == 0) {
-          lane.Publish();
-          batch = batch % 4 + 1;
-        }
+        if (publish_now()) lane.Publish();
       } else {
         lane.Publish();
         std::this_thread::yield();
@@ -148,7 +143,7 @@ TEST(LaneTest, SmallBatchesRacingTheLeadStayInOrder) {
   });
   uint64_t expected = 0;
   bool in_order = true;
-  while (expected < kCount) {
+  while (expected < count) {
     const size_t n = lane.Drain(SIZE_MAX, [&](const Envelope* e, size_t c) {
       for (size_t i = 0; i < c; ++i) {
         in_order &= e[i].value == expected && e[i].tag == expected * 3;
@@ -158,39 +153,27 @@ TEST(LaneTest, SmallBatchesRacingTheLeadStayInOrder) {
     if (n == 0) std::this_thread::yield();
   }
   producer.join();
-  EXPECT_TRUE(in_order);
-  EXPECT_EQ(expected, kCount);
+  return in_order && expected == count;
+}
+
+// Batches of one to four, published one after another while the consumer
+// drains: the lead is rewritten under the consumer's feet all the time, and
+// a torn or stale lead would show as an envelope out of order.
+TEST(LaneTest, SmallBatchesRacingTheLeadStayInOrder) {
+  Lane lane(64);
+  uint64_t batch = 1, pushed = 0;
+  EXPECT_TRUE(MovesInOrder(lane, 1'000'000, [&] {
+    if (++pushed < batch) return false;
+    pushed = 0;
+    batch = batch % 4 + 1;
+    return true;
+  }));
 }
 
 TEST(LaneTest, TwoThreadsMoveAMillionEnvelopesInOrder) {
   Lane lane(1024);
-  constexpr uint64_t kCount = 1'000'000;
-  std::thread producer([&] {
-    for (uint64_t i = 0; i < kCount;) {
-      if (lane.TryPush({i * 7, i})) {
-        ++i;
-        if (i % 64 == 0) lane.Publish();
-      } else {
-        lane.Publish();
-        std::this_thread::yield();
-      }
-    }
-    lane.Publish();
-  });
-  uint64_t expected = 0;
-  bool in_order = true;
-  while (expected < kCount) {
-    const size_t n = lane.Drain(SIZE_MAX, [&](const Envelope* e, size_t c) {
-      for (size_t i = 0; i < c; ++i) {
-        in_order &= e[i].value == expected && e[i].tag == expected * 7;
-        ++expected;
-      }
-    });
-    if (n == 0) std::this_thread::yield();
-  }
-  producer.join();
-  EXPECT_TRUE(in_order);
-  EXPECT_EQ(expected, kCount);
+  uint64_t pushed = 0;
+  EXPECT_TRUE(MovesInOrder(lane, 1'000'000, [&] { return ++pushed % 64 == 0; }));
 }
 
 TEST(InboxTest, EightProducersNothingLostNothingDuplicated) {
