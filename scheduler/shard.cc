@@ -309,7 +309,7 @@ void Shard::KeepApart() {
       taken |= s->cpu_.load(std::memory_order_relaxed) == c;
     }
     if (taken) continue;
-    cpu_.store(ShardSet::MoveThread(c, /*pin=*/false, set_.allowed_),
+    cpu_.store(ShardSet::MoveThread(c, /*pin=*/false, set_.cpus_),
                std::memory_order_relaxed);
     placement_moves_.Add(1);
     return;

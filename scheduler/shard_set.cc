@@ -27,14 +27,17 @@ std::vector<int> AllowedCpus() {
 
 }  // namespace
 
-int ShardSet::MoveThread(int cpu, bool pin, const cpu_set_t& allowed) {
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET(cpu, &one);
+int ShardSet::MoveThread(int cpu, bool pin, const std::vector<int>& allowed) {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  CPU_SET(cpu, &mask);
   // Takes effect before it returns: the calling thread is moved at once.
-  if (sched_setaffinity(0, sizeof(one), &one) != 0) return sched_getcpu();
+  if (sched_setaffinity(0, sizeof(mask), &mask) != 0) return sched_getcpu();
   const int now = sched_getcpu();
-  if (!pin) sched_setaffinity(0, sizeof(allowed), &allowed);
+  if (!pin) {
+    for (int c : allowed) CPU_SET(c, &mask);
+    sched_setaffinity(0, sizeof(mask), &mask);
+  }
   return now;
 }
 
@@ -106,11 +109,6 @@ absl::StatusOr<std::unique_ptr<ShardSet>> ShardSet::Create(
   // CPU and moved one only ~12 ms later, after ~500 request/response round
   // trips of ~25 us instead of ~0.4-1.2 us (docs/benchmarks.md).
   set->cpus_ = AllowedCpus();
-  CPU_ZERO(&set->allowed_);
-  if (sched_getaffinity(0, sizeof(set->allowed_), &set->allowed_) != 0) {
-    CPU_ZERO(&set->allowed_);
-    for (int c : set->cpus_) CPU_SET(c, &set->allowed_);
-  }
   set->pinned_ = options.pin_threads;
   for (uint32_t i = 0; i < n; ++i) {
     set->shards_.push_back(std::make_unique<Shard>(
@@ -120,7 +118,7 @@ absl::StatusOr<std::unique_ptr<ShardSet>> ShardSet::Create(
     Shard* shard = set->shards_[i].get();
     const int cpu = set->cpus_[i % set->cpus_.size()];
     set->threads_.emplace_back([shard, cpu, set = set.get()] {
-      const int now = MoveThread(cpu, set->pinned_, set->allowed_);
+      const int now = MoveThread(cpu, set->pinned_, set->cpus_);
       shard->cpu_.store(now, std::memory_order_relaxed);
       shard->start_cpu_.store(now, std::memory_order_release);
       shard->Main();

@@ -3,8 +3,6 @@
 #ifndef RINGACTOR_SCHEDULER_SHARD_SET_H_
 #define RINGACTOR_SCHEDULER_SHARD_SET_H_
 
-#include <sched.h>
-
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -119,9 +117,9 @@ class ShardSet {
   void WakeAll();
 
   // Runs the calling thread on `cpu`: for good (`pin`), or only until the
-  // kernel moves it (it gets `allowed` back). Returns the CPU it then runs
-  // on (-1 if unknown).
-  static int MoveThread(int cpu, bool pin, const cpu_set_t& allowed);
+  // kernel moves it (it gets the CPUs `allowed` back). Returns the CPU it
+  // then runs on (-1 if unknown).
+  static int MoveThread(int cpu, bool pin, const std::vector<int>& allowed);
 
   std::unique_ptr<transport::Mesh> mesh_;
   std::vector<std::unique_ptr<Shard>> shards_;
@@ -137,7 +135,6 @@ class ShardSet {
   // The CPUs the process could run on at Create, and whether shards are
   // pinned to them. Read-only once the shards run.
   std::vector<int> cpus_;
-  cpu_set_t allowed_;
   bool pinned_ = false;
 };
 
