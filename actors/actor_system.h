@@ -164,6 +164,8 @@ class ActorRef {
           shard_ != internal::kStealableShard) {
         return TellCoalesced<T>(*rt, std::forward<M>(msg));
       }
+    } else if constexpr (internal::IsHot<A, T>()) {
+      internal::ShardRuntime::PrefetchUrgentTo(system_, shard_);
     }
     return Send(internal::NewNodeTo<internal::TypedNode<A, T>>(
         system_, shard_, std::forward<M>(msg)));
@@ -235,6 +237,9 @@ class ActorRef {
     using V = typename internal::HandlerTraits<A, T>::Value;
     static_assert(std::is_void_v<Reply> || std::is_same_v<Reply, V>,
                   "Ask<Reply>: Reply is not what the handler returns");
+    if constexpr (internal::IsHot<A, T>()) {
+      internal::ShardRuntime::PrefetchUrgentTo(system_, shard_);
+    }
     auto* node = internal::NewNodeTo<internal::TypedNode<A, T>>(
         system_, shard_, std::forward<M>(msg));
     Fill(*node);

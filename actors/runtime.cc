@@ -391,7 +391,14 @@ MessageNode* ShardRuntime::PopNext(Actor* a, bool last_of_batch) {
       a->hot_head_ != nullptr && !(last_of_batch && a->mail_head_ != nullptr);
   if (hot) {
     counters_[a->type_].hot_depth.Sub(1);
-    return PopFront(a->hot_head_, a->hot_tail_);
+    MessageNode* node = PopFront(a->hot_head_, a->hot_tail_);
+    // Its reply will be hot too (Reply): the caller's inbox lines start
+    // coming now, while the handler runs.
+    if (node->reply_to.wanted()) {
+      shard_ptr_->endpoint().PrefetchUrgent(
+          transport::ShardId(node->reply_to.shard));
+    }
+    return node;
   }
   MessageNode* node = PopFront(a->mail_head_, a->mail_tail_);
   --a->depth_;

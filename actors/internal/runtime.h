@@ -209,6 +209,14 @@ class alignas(transport::kCacheLine) ShardRuntime final
     scheduler::CellRing* ring = rt->RingTo(shard);
     return ring != nullptr ? ring->TryTake(rt->turns_) : nullptr;
   }
+  // Before building a hot message for `shard` of `system` on a shard of
+  // it: starts fetching the target's inbox lines (Endpoint::PrefetchUrgent)
+  // so that they arrive while the message is built.
+  static void PrefetchUrgentTo(const ActorSystem* system, uint32_t shard) {
+    ShardRuntime* rt = current_;
+    if (rt == nullptr || &rt->system_ != system || shard == rt->shard_) return;
+    rt->shard_ptr_->endpoint().PrefetchUrgent(transport::ShardId(shard));
+  }
   // Cells taken from this shard's rings, and takes that found none (the
   // send used the block cache). Any thread.
   uint64_t cells_taken() const;
