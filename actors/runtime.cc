@@ -393,8 +393,9 @@ MessageNode* ShardRuntime::PopNext(Actor* a, bool last_of_batch) {
     counters_[a->type_].hot_depth.Sub(1);
     MessageNode* node = PopFront(a->hot_head_, a->hot_tail_);
     // Its reply will be hot too (Reply): the caller's inbox lines start
-    // coming now, while the handler runs.
-    if (node->reply_to.wanted()) {
+    // coming now, while the handler runs. (A reply on this shard needs no
+    // inbox, as in PrefetchUrgentTo.)
+    if (node->reply_to.wanted() && node->reply_to.shard != shard_) {
       shard_ptr_->endpoint().PrefetchUrgent(
           transport::ShardId(node->reply_to.shard));
     }

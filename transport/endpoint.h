@@ -149,12 +149,12 @@ class Endpoint final : private io::WordSink {
 
   // Endpoint::PrefetchUrgent()
   //
-  // Starts fetching what a SendUrgent to `to` reads on the target's side
-  // (its inbox's fields and tail, its sleep flag), for a caller that knows
-  // an urgent send is coming and has work to do first: building the hot
-  // message, running the handler whose reply is hot. Urgent traffic is
-  // rare next to lane traffic, so after a burst has gone through the cache
-  // these lines are cold, and SendUrgent met them one miss after another
+  // Starts fetching what a SendUrgent to `to` touches on the target's side
+  // (its inbox's fields, tail and next cell, its sleep flag), for a caller
+  // that knows an urgent send is coming and has work to do first: building
+  // the hot message, running the handler whose reply is hot. Urgent traffic
+  // is rare next to lane traffic, so after a burst has gone through the
+  // cache these lines are cold, and SendUrgent met them one miss after another
   // (~0.6 us against ~0.17 us, docs/benchmarks.md#hot_latency). A hint
   // only: an unknown shard is ignored.
   void PrefetchUrgent(ShardId to) const {

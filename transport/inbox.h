@@ -94,7 +94,8 @@ class Inbox {
   void PrefetchForPush() const {
     __builtin_prefetch(this, 0);
     __builtin_prefetch(&tail_, 1);
-    __builtin_prefetch(&cells_[tail_.load(std::memory_order_relaxed) & mask_], 1);
+    const uint64_t next = tail_.load(std::memory_order_relaxed);
+    __builtin_prefetch(&cells_[next & mask_], 1);
   }
 
  private:
