@@ -312,9 +312,14 @@ void Shard::KeepApart() {
       taken |= s->cpu_.load(std::memory_order_relaxed) == c;
     }
     if (taken) continue;
-    cpu_.store(ShardSet::MoveThread(c, /*pin=*/false, set_.cpus_),
-               std::memory_order_relaxed);
-    placement_moves_.Add(1);
+    const int now = ShardSet::MoveThread(c, /*pin=*/false, set_.cpus_);
+    cpu_.store(now, std::memory_order_relaxed);
+    // A refused sched_setaffinity leaves the thread where it was: no move
+    // to count (the next try is kMoveEvery away).
+    if (now == c) {
+      last_move_cpu_.store(c, std::memory_order_relaxed);
+      placement_moves_.Add(1);
+    }
     return;
   }
 }

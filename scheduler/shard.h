@@ -183,11 +183,16 @@ class alignas(64) Shard {
   // The CPU this shard's thread started on (ShardSet spreads them, pinned
   // or not), or -1 if unknown. Thread-safe once ShardSet::Create returned.
   int start_cpu() const { return start_cpu_.load(std::memory_order_acquire); }
-  // The CPU this shard last saw itself on when it went idle, and how often
-  // it moved itself off a CPU that an earlier shard was on (KeepApart).
-  // Thread-safe.
+  // The CPU this shard last saw itself on when it went idle, how often it
+  // moved itself off a CPU that an earlier shard was on (KeepApart), and
+  // the CPU its last such move put it on (-1 before any). An unpinned
+  // thread is the kernel's to move again afterwards, so last_cpu() may
+  // differ from last_move_cpu() by the time anyone looks. Thread-safe.
   int last_cpu() const { return cpu_.load(std::memory_order_relaxed); }
   uint64_t placement_moves() const { return placement_moves_.Load(); }
+  int last_move_cpu() const {
+    return last_move_cpu_.load(std::memory_order_relaxed);
+  }
 
   // Queues `r` to run in this or a later loop turn.
   void Post(Runnable* r) { run_queue_.Push(r); }
@@ -297,6 +302,7 @@ class alignas(64) Shard {
   // The CPU this shard last saw itself on (KeepApart): written only when it
   // changes, read by the other shards.
   std::atomic<int> cpu_{-1};
+  std::atomic<int> last_move_cpu_{-1};  // written by KeepApart's moves only
   std::atomic<bool> stopping_{false};
   std::atomic<bool> has_closures_{false};
   // This shard is idle and would steal (see the steal protocol).

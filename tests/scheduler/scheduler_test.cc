@@ -458,7 +458,10 @@ TEST_F(ShardSetPlacementTest, AnUnpinnedShardMovesOffAnAwakeShardsCpu) {
     }
     return false;
   }));
-  EXPECT_NE(set.shard(ShardId(1)).last_cpu(), cpus_[0]);
+  // The move took it to the first CPU no shard was seen on. (Where it is
+  // now is the kernel's business: the thread is not pinned, and a wake-up
+  // may well put it back next to shard 0 before the next idle check.)
+  EXPECT_EQ(set.shard(ShardId(1)).last_move_cpu(), cpus_[1]);
   // Not pinned by the move: it may run anywhere the process may.
   EXPECT_EQ(MaskSizeOn(set, 1), static_cast<int>(cpus_.size()));
   EXPECT_EQ(set.shard(ShardId(0)).placement_moves(), 0u);  // the earlier stays
