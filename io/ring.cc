@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -260,11 +261,35 @@ void Ring::FlushOverflow() {
   io_uring_get_events(ring_.get());
 }
 
+void Ring::ClearStaleTaskRun() {
+  // The enter just made ran whatever task work was queued, and a run clears
+  // the flag before it takes the list: still set with no CQE means either
+  // the stale flag (see Reap) or work linked since. Clear it, then enter
+  // again: work linked before that enter's look is run by it; work linked
+  // after sets the flag after it (the kernel links, then sets), so after
+  // the clear too, and the next Reap sees it.
+  std::atomic_ref<unsigned> flags(*ring_->sq.kflags);
+  if ((flags.load(std::memory_order_seq_cst) & IORING_SQ_TASKRUN) == 0) return;
+  flags.fetch_and(~unsigned{IORING_SQ_TASKRUN}, std::memory_order_seq_cst);
+  ++stale_taskrun_clears_;
+  io_uring_get_events(ring_.get());
+}
+
+void Ring::SetTaskRunFlagForTest() {
+  std::atomic_ref<unsigned>(*ring_->sq.kflags)
+      .fetch_or(IORING_SQ_TASKRUN, std::memory_order_seq_cst);
+}
+
 size_t Ring::Reap(WordSink* words, size_t max) {
   io_uring* r = ring_.get();
   const unsigned kflags = IO_URING_READ_ONCE(*r->sq.kflags);
   if (kflags & IORING_SQ_CQ_OVERFLOW) ++cq_overflow_events_;
-  if (kflags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) FlushOverflow();
+  if (kflags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) {
+    FlushOverflow();
+    if ((kflags & IORING_SQ_TASKRUN) && io_uring_cq_ready(r) == 0) {
+      ClearStaleTaskRun();
+    }
+  }
 
   size_t done = 0;
   while (done < max) {

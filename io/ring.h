@@ -125,7 +125,10 @@ class Ring {
   // or a signal is not an error.
   absl::Status SubmitAndWait(absl::Duration timeout);
   // True when CQEs are ready, deferred task work is pending or the CQ
-  // overflowed: a cheap check (no syscall) for a spinning loop.
+  // overflowed: a cheap check (no syscall) for a spinning loop. The task
+  // work half is the kernel's IORING_SQ_TASKRUN flag, which can outlive its
+  // work (see Reap); Reap clears such a stale flag, so this never stays
+  // true for nothing.
   bool HasPendingWork() const;
   // With DEFER_TASKRUN, completions posted to this ring by other rings
   // (MSG_RING direct words) wait as task work until the owner enters the
@@ -140,6 +143,17 @@ class Ring {
   // batch: Completion::OnComplete for operations, `words->OnWord` for direct
   // words (dropped, and counted, if `words` is null). Callbacks may prepare
   // new SQEs but must not call Reap. Returns the number dispatched.
+  //
+  // The kernel can leave IORING_SQ_TASKRUN set with no task work queued:
+  // io_req_local_work_add links the work, then sets the flag, and the
+  // owner's run (which clears the flag, then takes the list) can fall in
+  // between. Nothing clears it until more work comes, and a loop that trusts
+  // HasPendingWork never sleeps again (seen: a shard at 100% CPU after a
+  // burst, entering the kernel ~900,000 times a second for nothing). So when
+  // the enter that the flag asked for finds neither task work nor a CQE,
+  // Reap clears the flag itself (an atomic AND on the shared word, the
+  // kernel's own operation) and enters once more, for work linked between
+  // that enter and the clear. Counted in stale_taskrun_clears().
   size_t Reap(WordSink* words, size_t max = SIZE_MAX);
 
   // -- Stats ---------------------------------------------------------------
@@ -151,6 +165,13 @@ class Ring {
   // the kernel ran out of memory.
   uint64_t cq_dropped() const;
   uint64_t words_received() const { return words_received_; }
+  // Times Reap found IORING_SQ_TASKRUN set with nothing behind it, and
+  // cleared it.
+  uint64_t stale_taskrun_clears() const { return stale_taskrun_clears_; }
+
+  // Sets IORING_SQ_TASKRUN with no work behind it, as the kernel race above
+  // leaves it. For tests. Thread-safe (an atomic OR on the shared word).
+  void SetTaskRunFlagForTest();
 
   // SendWordFromAnyThread()
   //
@@ -164,6 +185,7 @@ class Ring {
   Ring() = default;
   io_uring_sqe* NextSqe();
   void FlushOverflow();
+  void ClearStaleTaskRun();
 
   struct RingDeleter {
     void operator()(io_uring* ring) const;
@@ -175,6 +197,7 @@ class Ring {
   uint64_t cq_overflow_events_ = 0;
   uint64_t words_received_ = 0;
   uint64_t words_dropped_ = 0;
+  uint64_t stale_taskrun_clears_ = 0;
 };
 
 }  // namespace ringactor::io

@@ -375,6 +375,7 @@ size_t Endpoint::ReapRing() {
   const size_t n = ring_->Reap(this);
   stats_.cq_overflows.Set(ring_->cq_overflow_events());
   stats_.cq_dropped.Set(ring_->cq_dropped());
+  stats_.stale_taskrun_clears.Set(ring_->stale_taskrun_clears());
   return n;
 }
 
@@ -622,6 +623,7 @@ TransportStats Endpoint::Stats() const {
   t.idle_yields = stats_.idle_yields.Load();
   t.cq_overflows = stats_.cq_overflows.Load();
   t.cq_dropped = stats_.cq_dropped.Load();
+  t.stale_taskrun_clears = stats_.stale_taskrun_clears.Load();
   t.inbox_enqueued =
       foreign_stats_.inbox_enqueued.load(std::memory_order_relaxed);
   t.inbox_backpressure =

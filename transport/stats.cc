@@ -24,6 +24,7 @@ TransportStats& TransportStats::operator+=(const TransportStats& o) {
   foreign_wake_failures += o.foreign_wake_failures;
   cq_overflows += o.cq_overflows;
   cq_dropped += o.cq_dropped;
+  stale_taskrun_clears += o.stale_taskrun_clears;
   return *this;
 }
 
@@ -40,7 +41,8 @@ std::string TransportStats::DebugString() const {
       " inbox_backpressure=", inbox_backpressure,
       " foreign_wakes=", foreign_wakes,
       " foreign_wake_failures=", foreign_wake_failures,
-      " cq_overflows=", cq_overflows, " cq_dropped=", cq_dropped);
+      " cq_overflows=", cq_overflows, " cq_dropped=", cq_dropped,
+      " stale_taskrun_clears=", stale_taskrun_clears);
 }
 
 }  // namespace ringactor::transport

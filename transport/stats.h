@@ -35,6 +35,8 @@ struct TransportStats {
   uint64_t foreign_wake_failures = 0;  // ... that the kernel refused
   uint64_t cq_overflows = 0;         // CQ overflow events (nothing lost)
   uint64_t cq_dropped = 0;           // CQEs the kernel dropped (koverflow)
+  uint64_t stale_taskrun_clears = 0; // kernel TASKRUN flags with no work
+                                     // behind them, cleared (io::Ring::Reap)
 
   TransportStats& operator+=(const TransportStats& o);
   std::string DebugString() const;
@@ -63,7 +65,8 @@ struct alignas(kCacheLine) OwnerStats {
   // urgent_sent next to enqueued: the line a busy shard's flush keeps warm.
   OwnerCounter enqueued, urgent_sent, dequeued, backpressure, doorbells_sent,
       doorbells_suppressed, doorbell_failures, words_sent, words_received,
-      word_failures, words_lost, sleeps, idle_yields, cq_overflows, cq_dropped;
+      word_failures, words_lost, sleeps, idle_yields, cq_overflows, cq_dropped,
+      stale_taskrun_clears;
 };
 
 // Counters written by foreign threads (atomic increments).

@@ -204,6 +204,25 @@ TEST_F(SchedulerTest, AnIdleShardWithAFarTimerSleepsInTheKernel) {
   EXPECT_TRUE(WaitUntil([&] { return ThreadIsSleeping(tid); }));
 }
 
+// The kernel can leave its TASKRUN flag set with no task work behind it
+// (io::Ring::Reap says how). A shard that trusted it would find "work" in
+// every idle check and never sleep again; it must clear it and sleep.
+TEST_F(SchedulerTest, AShardWithAStaleTaskRunFlagStillSleeps) {
+  const pid_t tid = set_->shard(ShardId(1)).tid();
+  const uint64_t before = set_->mesh().Stats(ShardId(1)).sleeps;
+  Notification flagged;
+  ASSERT_TRUE(set_->SubmitTo(ShardId(1), [&] {
+                   Shard::Current()->ring().SetTaskRunFlagForTest();
+                   flagged.Notify();
+                 }).ok());
+  ASSERT_TRUE(flagged.WaitForNotificationWithTimeout(kHangGuard));
+  EXPECT_TRUE(WaitUntil([&] {
+    return set_->mesh().Stats(ShardId(1)).sleeps > before &&
+           ThreadIsSleeping(tid);
+  }));
+  EXPECT_GE(set_->mesh().Stats(ShardId(1)).stale_taskrun_clears, 1u);
+}
+
 // A closure the shard accepted runs, even if the kernel refused to wake the
 // sleeping shard for it: SubmitTo says OK (an error would let the caller
 // free what the closure uses), and the next wake-up runs it.
