@@ -522,13 +522,20 @@ auto AskAll(const std::vector<ActorRef<A>>& refs, const M& msg,
             absl::Duration timeout) {
   ActorRef<A>::template CheckMessage<M>();
   using V = typename internal::HandlerTraits<A, M>::Value;
-  std::vector<typename internal::AskGroup<V>::Target> targets;
-  targets.reserve(refs.size());
-  for (const ActorRef<A>& r : refs) {
-    auto* node =
-        internal::NewNodeTo<internal::TypedNode<A, M>>(r.system_, r.shard_, msg);
-    r.Fill(*node);
-    targets.push_back({r.system_, r.shard_, node});
+  std::vector<typename internal::AskGroup<V>::Target> targets(refs.size());
+  const uint32_t here = internal::AskGroup<V>::HereFor(
+      refs.empty() ? nullptr : refs[0].system_);
+  // Messages to other shards built first (AskGroup::await_ready sends
+  // them first).
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < refs.size(); ++i) {
+      const ActorRef<A>& r = refs[i];
+      if ((r.shard_ == here) != (pass == 1)) continue;
+      auto* node = internal::NewNodeTo<internal::TypedNode<A, M>>(
+          r.system_, r.shard_, msg);
+      r.Fill(*node);
+      targets[i] = {r.system_, r.shard_, node};
+    }
   }
   return internal::AskGroup<V>(std::move(targets),
                                scheduler::DeadlineAfter(timeout));
@@ -536,31 +543,46 @@ auto AskAll(const std::vector<ActorRef<A>>& refs, const M& msg,
 
 template <typename V>
 bool internal::AskGroup<V>::await_ready() {
+  // Two passes: requests to other shards, then a flush, then requests to
+  // this shard. The far ones cross cores while this shard builds and later
+  // runs the near ones (which run only after this handler's turn anyway);
+  // sent in ref order and published at the turn's end, they waited behind
+  // all of it (docs/actors.md#askall). Each receiver still gets its
+  // requests in ref order: an actor's messages all go in one pass.
   runtime_ = ShardRuntime::Current();
   members_ = std::make_unique<Member[]>(targets_.size());
-  for (size_t i = 0; i < targets_.size(); ++i) {
-    Target& t = targets_[i];
-    Member& m = members_[i];
-    m.group = this;
-    type_ = t.node->type;
-    if (t.system == nullptr || runtime_ == nullptr ||
-        &runtime_->system() != t.system) {
-      m.result.emplace(absl::FailedPreconditionError(
-          "AskAll must be awaited on a shard of the actors' system"));
-      continue;
+  const uint32_t here =
+      runtime_ != nullptr ? runtime_->shard_index() : ~uint32_t{0};
+  bool sent_away = false;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      Target& t = targets_[i];
+      if ((t.shard == here) != (pass == 1)) continue;
+      Member& m = members_[i];
+      m.group = this;
+      type_ = t.node->type;
+      if (t.system == nullptr || runtime_ == nullptr ||
+          &runtime_->system() != t.system) {
+        m.result.emplace(absl::FailedPreconditionError(
+            "AskAll must be awaited on a shard of the actors' system"));
+        continue;
+      }
+      m.to = runtime_->RegisterAsk(&m);
+      m.registered = true;
+      t.node->reply_to = m.to;
+      t.node->set_deadline_ns(deadline_ns_);
+      absl::Status s =
+          t.system->Deliver(t.shard, std::exchange(t.node, nullptr));
+      if (!s.ok()) {
+        runtime_->UnregisterAsk(m.to);
+        m.registered = false;
+        m.result.emplace(std::move(s));
+        continue;
+      }
+      sent_away |= pass == 0;
+      ++outstanding_;
     }
-    m.to = runtime_->RegisterAsk(&m);
-    m.registered = true;
-    t.node->reply_to = m.to;
-    t.node->set_deadline_ns(deadline_ns_);
-    absl::Status s = t.system->Deliver(t.shard, std::exchange(t.node, nullptr));
-    if (!s.ok()) {
-      runtime_->UnregisterAsk(m.to);
-      m.registered = false;
-      m.result.emplace(std::move(s));
-      continue;
-    }
-    ++outstanding_;
+    if (pass == 0 && sent_away) runtime_->FlushSends();
   }
   return outstanding_ == 0;
 }

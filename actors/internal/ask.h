@@ -146,6 +146,13 @@ class [[nodiscard]] AskGroup final : public scheduler::Timer {
     }
   }
 
+  // The shard index of the calling thread's shard of `system`, or ~0u.
+  static uint32_t HereFor(const ActorSystem* system) {
+    ShardRuntime* rt = ShardRuntime::Current();
+    return rt != nullptr && &rt->system() == system ? rt->shard_index()
+                                                    : ~uint32_t{0};
+  }
+
   bool await_ready();
   void await_suspend(std::coroutine_handle<> h) {
     handle_ = h;

@@ -222,6 +222,10 @@ class alignas(transport::kCacheLine) ShardRuntime final
   uint64_t cells_taken() const;
   uint64_t cell_misses() const;
 
+  // Publishes this shard's lanes, rings sleeping targets and submits now,
+  // mid-turn, rather than at the turn's end. A failed submit leaves its
+  // SQEs queued; the turn's own Flush retries them and reports the error.
+  void FlushSends() { shard_ptr_->endpoint().Flush().IgnoreError(); }
   ActorSystem& system() { return system_; }
   uint32_t shard_index() const { return shard_; }
   scheduler::Shard& shard() { return *shard_ptr_; }

@@ -675,5 +675,84 @@ TEST(AskAllTest, TheDeadlineResolvesWhatIsMissing) {
   EXPECT_EQ(*timed_out, 1);
 }
 
+// Notes that it handled a Get.
+class Signaller : public Actor {
+ public:
+  explicit Signaller(scheduler::Notification* ran) : ran_(ran) {}
+  Total Handle(const Get&) {
+    ran_->Notify();
+    return Total();
+  }
+
+ private:
+  scheduler::Notification* ran_;
+};
+
+// On an Add: AskAll to `targets`, counting the answers.
+class FanOuter : public Actor {
+ public:
+  FanOuter(std::vector<ActorRef<Signaller>> targets, std::atomic<int>* answers)
+      : targets_(std::move(targets)), answers_(answers) {}
+  Task<void> Handle(const Add&) {
+    for (const auto& r : co_await AskAll(targets_, Get(), kHangGuard)) {
+      if (r.ok()) answers_->fetch_add(1);
+    }
+  }
+
+ private:
+  std::vector<ActorRef<Signaller>> targets_;
+  std::atomic<int>* answers_;
+};
+
+// On an Add: blocks its shard until `far_ran` (or the hang guard), and
+// records which came first.
+class Holder : public Actor {
+ public:
+  Holder(scheduler::Notification* far_ran, std::atomic<bool>* saw_it,
+         scheduler::Notification* done)
+      : far_ran_(far_ran), saw_it_(saw_it), done_(done) {}
+  void Handle(const Add&) {
+    saw_it_->store(far_ran_->WaitForNotificationWithTimeout(kHangGuard));
+    done_->Notify();
+  }
+
+ private:
+  scheduler::Notification* far_ran_;
+  std::atomic<bool>* saw_it_;
+  scheduler::Notification* done_;
+};
+
+// AskAll publishes its requests to other shards before it suspends, not at
+// the end of its shard's turn: a handler later in the same turn that waits
+// for the far request to run sees it run.
+TEST(AskAllTest, SendsToOtherShardsBeforeItsTurnEnds) {
+  auto sys = MakeSystem();
+  scheduler::Notification far_ran, near_ran, held;
+  std::atomic<int> answers{0};
+  std::atomic<bool> saw_far{false};
+  auto far = sys->Spawn<Signaller>(SpawnOptions{Pinned{kShard1}}, &far_ran);
+  ASSERT_TRUE(far.ok()) << far.status();
+  auto near = sys->Spawn<Signaller>(SpawnOptions{Pinned{kShard0}}, &near_ran);
+  ASSERT_TRUE(near.ok()) << near.status();
+  // The near target first in ref order: the far one must not wait for it.
+  auto fan = sys->Spawn<FanOuter>(SpawnOptions{Pinned{kShard0}},
+                                  std::vector<ActorRef<Signaller>>{*near, *far},
+                                  &answers);
+  auto holder = sys->Spawn<Holder>(SpawnOptions{Pinned{kShard0}}, &far_ran,
+                                   &saw_far, &held);
+  ASSERT_TRUE(fan.ok() && holder.ok());
+  // Both Tells from one closure on shard 0, before its ready pass: the
+  // fan-out runs first in that pass, then the holder, which keeps the turn
+  // from ending until the far request has run on shard 1.
+  ASSERT_TRUE(sys->SubmitTo(kShard0, [&] {
+                   EXPECT_TRUE(fan->Tell(MakeAdd(1)).ok());
+                   EXPECT_TRUE(holder->Tell(MakeAdd(1)).ok());
+                 }).ok());
+  ASSERT_TRUE(held.WaitForNotificationWithTimeout(kHangGuard * 2));
+  EXPECT_TRUE(saw_far.load());
+  EXPECT_TRUE(WaitUntil([&] { return answers.load() == 2; }));
+  EXPECT_TRUE(near_ran.HasBeenNotified());
+}
+
 }  // namespace
 }  // namespace ringactor
