@@ -741,6 +741,11 @@ TEST(AskAllTest, SendsToOtherShardsBeforeItsTurnEnds) {
   auto holder = sys->Spawn<Holder>(SpawnOptions{Pinned{kShard0}}, &far_ran,
                                    &saw_far, &held);
   ASSERT_TRUE(fan.ok() && holder.ok());
+  // Every actor started first: a start still pending would put its actor
+  // in the ready queue where the start came, ahead of or behind the Tells
+  // below (a holder started in the closures' turn once ran before the
+  // fan-out and held the turn for nothing).
+  ASSERT_TRUE(WaitUntil([&] { return sys->Stats().total.live_actors == 4; }));
   // Both Tells from one closure on shard 0, before its ready pass: the
   // fan-out runs first in that pass, then the holder, which keeps the turn
   // from ending until the far request has run on shard 1.
