@@ -219,13 +219,21 @@ TEST(ActorSystemTest, PerSenderOrderIsPreserved) {
   }
   for (auto& t : drivers) t.join();
   ASSERT_EQ(failures.load(), 0);
+  // Shard 0's Tells may still fill its flow-control window to shard 1
+  // (lane_capacity + backlog_capacity not yet handled there): the Ask is
+  // refused until the counter drains, so retry it.
   absl::StatusOr<Total> violations =
       sys->RunOn(kShard0, [c = *c]() -> Task<absl::StatusOr<Total>> {
-        co_return co_await c.Ask(Pong(), kHangGuard);
+        absl::StatusOr<Total> t = co_await c.Ask(Pong(), kHangGuard);
+        while (absl::IsResourceExhausted(t.status())) {
+          co_await Yield();
+          t = co_await c.Ask(Pong(), kHangGuard);
+        }
+        co_return t;
       });
   ASSERT_TRUE(violations.ok()) << violations.status();
   EXPECT_EQ(violations->value(), 0);
-  absl::StatusOr<int64_t> total = GetTotal(*sys, *c, kShard0);
+  absl::StatusOr<int64_t> total = GetTotalRetrying(*sys, *c, kShard0);
   ASSERT_TRUE(total.ok());
   EXPECT_EQ(*total, 2 * int64_t{kPerSender} * (kPerSender + 1) / 2);
 }
