@@ -523,14 +523,13 @@ auto AskAll(const std::vector<ActorRef<A>>& refs, const M& msg,
   ActorRef<A>::template CheckMessage<M>();
   using V = typename internal::HandlerTraits<A, M>::Value;
   std::vector<typename internal::AskGroup<V>::Target> targets(refs.size());
-  const uint32_t here = internal::AskGroup<V>::HereFor(
+  const internal::ShardRuntime* rt = internal::ShardRuntime::CurrentOf(
       refs.empty() ? nullptr : refs[0].system_);
-  // Messages to other shards built first (AskGroup::await_ready sends
-  // them first).
+  const uint32_t here = rt != nullptr ? rt->shard_index() : ~uint32_t{0};
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < refs.size(); ++i) {
       const ActorRef<A>& r = refs[i];
-      if ((r.shard_ == here) != (pass == 1)) continue;
+      if (!internal::AskGroup<V>::InPass(r.shard_, here, pass)) continue;
       auto* node = internal::NewNodeTo<internal::TypedNode<A, M>>(
           r.system_, r.shard_, msg);
       r.Fill(*node);
@@ -557,7 +556,7 @@ bool internal::AskGroup<V>::await_ready() {
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < targets_.size(); ++i) {
       Target& t = targets_[i];
-      if ((t.shard == here) != (pass == 1)) continue;
+      if (!InPass(t.shard, here, pass)) continue;
       Member& m = members_[i];
       m.group = this;
       type_ = t.node->type;

@@ -239,6 +239,13 @@ class Coordinator : public Actor {
   std::vector<ActorRef<Worker>> workers_;
 };
 
+// The CPU this process uses over `seconds` once its shards have gone past
+// every idle spin (100 ms on), while this thread sleeps.
+double IdleCpuPercent(double seconds) {
+  absl::SleepFor(absl::Milliseconds(100));
+  return ProcessCpuPercentWhileSleeping(seconds);
+}
+
 // `stealable`: the workers are spawned Stealable, so each request's 16
 // Asks queue on the coordinator's shard and the other shard steals from
 // there; otherwise they are pinned, 8 per shard.
@@ -269,10 +276,7 @@ double RingactorFanout(const FanoutParams& p, bool stealable,
   }),
         "fanout");
   const double rate = p.requests / Seconds(Clock::now() - start);
-  if (idle_cpu != nullptr) {
-    absl::SleepFor(absl::Milliseconds(100));
-    *idle_cpu = ProcessCpuPercentWhileSleeping(idle_seconds);
-  }
+  if (idle_cpu != nullptr) *idle_cpu = IdleCpuPercent(idle_seconds);
   return rate;
 }
 
@@ -322,8 +326,7 @@ double RingactorIdleCpuPercent(double seconds) {
   std::vector<ActorRef<Idle>> refs;
   for (int i = 0; i < 10'000; ++i) refs.push_back(*sys->Spawn<Idle>());
   while (sys->Stats().total.live_actors < refs.size()) std::this_thread::yield();
-  absl::SleepFor(absl::Milliseconds(100));  // past every idle spin
-  return ProcessCpuPercentWhileSleeping(seconds);
+  return IdleCpuPercent(seconds);
 }
 
 // Runs `fn` in a fresh child process (before this process starts threads)

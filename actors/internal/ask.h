@@ -146,11 +146,10 @@ class [[nodiscard]] AskGroup final : public scheduler::Timer {
     }
   }
 
-  // The shard index of the calling thread's shard of `system`, or ~0u.
-  static uint32_t HereFor(const ActorSystem* system) {
-    ShardRuntime* rt = ShardRuntime::Current();
-    return rt != nullptr && &rt->system() == system ? rt->shard_index()
-                                                    : ~uint32_t{0};
+  // Far first: AskAll builds, and await_ready sends, the requests for
+  // other shards than `here` (the caller's) in pass 0, its own in pass 1.
+  static bool InPass(uint32_t shard, uint32_t here, int pass) {
+    return (shard == here) == (pass == 1);
   }
 
   bool await_ready();

@@ -199,13 +199,18 @@ class alignas(transport::kCacheLine) ShardRuntime final
 
   // The runtime of the shard running on this thread (nullptr elsewhere).
   static ShardRuntime* Current() { return current_; }
+  // Current(), when that shard belongs to `system`; nullptr otherwise.
+  static ShardRuntime* CurrentOf(const ActorSystem* system) {
+    ShardRuntime* rt = current_;
+    return rt != nullptr && &rt->system_ == system ? rt : nullptr;
+  }
 
   // A free cell of the calling shard's CellRing for `shard`, when the
   // caller is a shard of `system` and `shard` another of its shards;
   // nullptr otherwise (see Traveler).
   static void* TakeCell(const ActorSystem* system, uint32_t shard) {
-    ShardRuntime* rt = current_;
-    if (rt == nullptr || &rt->system_ != system) return nullptr;
+    ShardRuntime* rt = CurrentOf(system);
+    if (rt == nullptr) return nullptr;
     scheduler::CellRing* ring = rt->RingTo(shard);
     return ring != nullptr ? ring->TryTake(rt->turns_) : nullptr;
   }
@@ -213,8 +218,8 @@ class alignas(transport::kCacheLine) ShardRuntime final
   // it: starts fetching the target's inbox lines (Endpoint::PrefetchUrgent)
   // so that they arrive while the message is built.
   static void PrefetchUrgentTo(const ActorSystem* system, uint32_t shard) {
-    ShardRuntime* rt = current_;
-    if (rt == nullptr || &rt->system_ != system || shard == rt->shard_) return;
+    ShardRuntime* rt = CurrentOf(system);
+    if (rt == nullptr || shard == rt->shard_) return;
     rt->shard_ptr_->endpoint().PrefetchUrgent(transport::ShardId(shard));
   }
   // Cells taken from this shard's rings, and takes that found none (the

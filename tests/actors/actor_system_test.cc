@@ -224,12 +224,7 @@ TEST(ActorSystemTest, PerSenderOrderIsPreserved) {
   // refused until the counter drains, so retry it.
   absl::StatusOr<Total> violations =
       sys->RunOn(kShard0, [c = *c]() -> Task<absl::StatusOr<Total>> {
-        absl::StatusOr<Total> t = co_await c.Ask(Pong(), kHangGuard);
-        while (absl::IsResourceExhausted(t.status())) {
-          co_await Yield();
-          t = co_await c.Ask(Pong(), kHangGuard);
-        }
-        co_return t;
+        co_return co_await AskTotalRetrying(c, Pong());
       });
   ASSERT_TRUE(violations.ok()) << violations.status();
   EXPECT_EQ(violations->value(), 0);

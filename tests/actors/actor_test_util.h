@@ -48,14 +48,16 @@ Task<absl::Status> TellRetrying(ActorRef<A> ref, const M& m) {
   co_return s;
 }
 
-// On a shard: asks `ref` (any actor that answers Get with a Total),
-// retrying while the Ask is refused for backpressure (ResourceExhausted).
-template <typename A>
-Task<absl::StatusOr<test::Total>> AskTotalRetrying(ActorRef<A> ref) {
-  absl::StatusOr<test::Total> t = co_await ref.Ask(test::Get(), kHangGuard);
+// On a shard: asks `ref` `m` (a message it answers with a Total; Get by
+// default), retrying while the Ask is refused for backpressure
+// (ResourceExhausted).
+template <typename A, typename M = test::Get>
+Task<absl::StatusOr<test::Total>> AskTotalRetrying(ActorRef<A> ref,
+                                                   M m = M()) {
+  absl::StatusOr<test::Total> t = co_await ref.Ask(m, kHangGuard);
   while (absl::IsResourceExhausted(t.status())) {
     co_await Yield();
-    t = co_await ref.Ask(test::Get(), kHangGuard);
+    t = co_await ref.Ask(m, kHangGuard);
   }
   co_return t;
 }
