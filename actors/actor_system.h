@@ -81,9 +81,11 @@ struct ActorSystemOptions {
   // wait for this (they are never refused). Also bounds how far a shard may
   // run ahead of a target shard: Tell/Ask answer ResourceExhausted while
   // lane_capacity + backlog_capacity of its messages are not yet handled
-  // there (docs/actors.md, "Flow control"). The default keeps that within
-  // one message ring (4,096 cells, see Traveler): a deeper window streams
-  // through memory instead of cache (tell ~35% slower with 65,536).
+  // there (docs/actors.md, "Flow control"). The message rings (see
+  // Traveler) get a cell for every message of that window, up to 65,536;
+  // the default keeps it within the smallest ring (4,096 cells, 512 KiB):
+  // a deeper window streams through memory instead of cache (tell ~35%
+  // slower with 65,536).
   uint32_t backlog_capacity = 3072;
   // Messages a same-shard sender may queue in one actor's mailbox before
   // Tell answers ResourceExhausted, [1, 1 << 30].

@@ -6,6 +6,7 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -198,11 +199,21 @@ namespace {
 // its origin shard when it takes the cell again.
 void DestroyInCell(void* cell) { static_cast<Traveler*>(cell)->~Traveler(); }
 
+// One ring per other shard, with a cell for every message of the
+// flow-control window (lane_capacity + backlog_capacity), as far as
+// CellRing::kMaxCells goes: past its ring, a window's messages would come
+// from the block cache and travel home to be freed.
 std::vector<std::unique_ptr<scheduler::CellRing>> MakeRings(
-    uint32_t shard, uint32_t num_shards) {
+    const ActorSystemOptions& options, uint32_t shard, uint32_t num_shards) {
+  const uint64_t window =
+      uint64_t{options.lane_capacity} + options.backlog_capacity;
+  const uint32_t cells = static_cast<uint32_t>(
+      std::min<uint64_t>(window, scheduler::CellRing::kMaxCells));
   std::vector<std::unique_ptr<scheduler::CellRing>> rings(num_shards);
   for (uint32_t s = 0; s < num_shards; ++s) {
-    if (s != shard) rings[s] = scheduler::CellRing::Create(&DestroyInCell);
+    if (s != shard) {
+      rings[s] = scheduler::CellRing::Create(&DestroyInCell, cells);
+    }
   }
   return rings;
 }
@@ -211,7 +222,7 @@ std::vector<std::unique_ptr<scheduler::CellRing>> MakeRings(
 
 ShardRuntime::ShardRuntime(ActorSystem& system, uint32_t shard,
                            uint32_t num_shards)
-    : cells_(MakeRings(shard, num_shards)),
+    : cells_(MakeRings(system.options(), shard, num_shards)),
       system_(system),
       shard_(shard),
       counters_(new TypeCounters[kMaxActorTypes]) {}

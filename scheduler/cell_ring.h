@@ -17,7 +17,7 @@ namespace ringactor::scheduler {
 // CellRing
 //
 // Memory for objects that one thread makes and another thread is done
-// with: a ring of kCells fixed 128-byte cells (two cache lines each), taken
+// with: a ring of fixed 128-byte cells (two cache lines each), taken
 // in ring order by the owner thread and handed back by whichever thread is
 // done with the object, in any order. The actor layer builds the messages
 // and replies a shard sends to another shard in the ring for that (sender,
@@ -29,8 +29,14 @@ namespace ringactor::scheduler {
 //   (STYLE.md, Seastar's foreign_ptr) with no lane envelope to send it
 //   home, which block-cache objects need;
 // - the sender writes, and the receiver reads, consecutive memory that
-//   the hardware prefetchers stream, and which stays within 512 KiB while
-//   flow control keeps the messages in flight below kCells.
+//   the hardware prefetchers stream, and which stays within the ring
+//   while flow control keeps the messages in flight below its size.
+//
+// A ring holds kCells cells (512 KiB), or more for a caller whose window
+// of messages in flight is deeper (Create's `cells`, up to kMaxCells): a
+// window deeper than its ring would send the rest from other memory,
+// which travels home to be freed, and that streams through both cores
+// (docs/actors.md#memory).
 //
 // Cell states are bytes beside the cells, not in them, and only the
 // threads handing cells back write them: a hand-back adds one to its
@@ -46,15 +52,16 @@ namespace ringactor::scheduler {
 //
 // TryTake never waits. It skips cells still out (a message kept by a
 // suspended handler, say), looking at up to kProbe cells; if none is free,
-// or kCells are in flight, it answers nullptr and the caller uses other
+// or cells() are in flight, it answers nullptr and the caller uses other
 // memory. So does the first take of each epoch (see TryTake).
 //
-// Every ring is a chunk of one process-wide reserved region, so `Contains`
-// is one comparison: a deallocation function learns from an address alone
-// whether its block is a cell. A ring destroyed while a cell is still out
-// leaves its chunk unused for good (something may yet hand a cell back
-// into it); the objects of cells that are back but not yet destroyed are
-// destroyed with the ring.
+// Every ring is a run of chunks (kCells cells each) of one process-wide
+// reserved region, so `Contains` is one comparison: a deallocation
+// function learns from an address alone whether its block is a cell, and
+// a hand-back learns its ring's release counter from the chunk. A ring
+// destroyed while a cell is still out leaves its chunks unused for good
+// (something may yet hand a cell back into them); the objects of cells
+// that are back but not yet destroyed are destroyed with the ring.
 //
 // Under AddressSanitizer a cell whose object was destroyed is poisoned: a
 // use after Release is reported like a heap use-after-free.
@@ -65,7 +72,10 @@ namespace ringactor::scheduler {
 class CellRing {
  public:
   static constexpr size_t kCellBytes = 128;
+  // Cells per chunk of the region: the smallest ring, and the default.
   static constexpr uint32_t kCells = 4096;
+  // The largest ring: 16 chunks, 8 MiB of the region.
+  static constexpr uint32_t kMaxCells = 16 * kCells;
   static constexpr uint32_t kBlock = 64;  // cells per state line
   static constexpr uint32_t kProbe = 4 * kBlock;
   // The region: room for kChunks rings, 2 GiB of address space reserved
@@ -78,16 +88,21 @@ class CellRing {
   // the object's memory).
   using Destroy = void (*)(void* cell);
 
-  // nullptr when every chunk is in use (or the region could not be
+  // A ring of at least `cells` cells: the smallest power of two that is
+  // not below it, kCells at least and kMaxCells at most. nullptr when the
+  // region has no free run of chunks that large (or could not be
   // reserved); callers then use ordinary memory. `destroy` runs, on the
   // owner thread, for every object handed back with Finish.
-  static std::unique_ptr<CellRing> Create(Destroy destroy);
+  static std::unique_ptr<CellRing> Create(Destroy destroy,
+                                          uint32_t cells = kCells);
+  // What a ring made for `cells` holds (see Create).
+  static uint32_t SizeFor(uint32_t cells);
   ~CellRing();
   CellRing(const CellRing&) = delete;
   CellRing& operator=(const CellRing&) = delete;
 
   // A free cell of kCellBytes (cache-line aligned), or nullptr: this is
-  // the first take of a new `epoch`, or kCells are in flight, or the next
+  // the first take of a new `epoch`, or cells() are in flight, or the next
   // kProbe cells are all held.
   //
   // `epoch` is a value the caller changes now and then (a shard: once per
@@ -154,6 +169,9 @@ class CellRing {
   // caller must not touch the object afterwards.
   static void Finish(void* p);
 
+  // The ring's size in cells.
+  uint32_t cells() const { return size_; }
+
   // Cells handed out by this ring, and takes that found no free cell (the
   // first take of an epoch is neither). Any thread.
   uint64_t taken() const {
@@ -167,12 +185,12 @@ class CellRing {
   static constexpr uint8_t kCountMask = 0x7f;
   static constexpr uint8_t kAlive = 0x80;
 
-  CellRing(Destroy destroy, uint32_t chunk, char* cells,
+  CellRing(Destroy destroy, uint32_t chunk, uint32_t size, char* cells,
            std::atomic<uint8_t>* states, std::atomic<uint64_t>* released);
   static void HandBack(void* p, bool alive);
   // Moves to the next block with a free cell (looking at kProbe cells at
   // most), destroys the objects its free cells still hold, and fills
-  // free_mask_; false when there is none, or kCells are in flight.
+  // free_mask_; false when there is none, or size_ are in flight.
   bool NextBlock();
   void Prefetch(uint32_t cell) const;
   static void Unpoison(void* cell) {
@@ -189,19 +207,20 @@ class CellRing {
   static std::atomic<uintptr_t> region_base_;
 
   const Destroy destroy_;
-  const uint32_t chunk_;
+  const uint32_t chunk_;  // the first of the ring's chunks
+  const uint32_t size_;   // cells: kCells per chunk
   char* const cells_;
   std::atomic<uint8_t>* const states_;     // see kCountMask, kAlive
-  std::atomic<uint64_t>* const released_;  // this chunk's release count
+  std::atomic<uint64_t>* const released_;  // the ring's release count
   std::unique_ptr<uint8_t[]> takes_;       // takes per cell, mod 128
   uint64_t free_mask_ = 0;  // free cells of the current block, by bit
-  uint32_t block_ = kCells - kBlock;  // the current block's first cell
+  uint32_t block_;  // the current block's first cell
   uint64_t epoch_ = ~uint64_t{0};
   uint64_t released_seen_;
-  const uint64_t taken_base_;  // the chunk's release count at creation
+  const uint64_t taken_base_;  // the release count at creation
   // Written by the owner only (relaxed load and store, no locked
   // instruction); atomic so that stats may read them from any thread.
-  std::atomic<uint64_t> taken_;  // counts on from the chunk's release count
+  std::atomic<uint64_t> taken_;  // counts on from the release count
   std::atomic<uint64_t> misses_{0};
 };
 

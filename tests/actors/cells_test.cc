@@ -229,5 +229,37 @@ TEST(CellsTest, TheDefaultFlowControlWindowFitsInOneRing) {
             uint64_t{CellRing::kCells});
 }
 
+// A window deeper than the default gets a ring as deep: 9,000 messages held
+// at the target (its mailbox is held by a suspended handler) all lie in
+// cells. With the default ring of 4,096, ~4,900 of them found no free cell
+// and came from the block cache.
+TEST(CellsTest, ADeeperWindowGetsARingAsDeep) {
+  gate = false;
+  holding = false;
+  ActorSystemOptions o;
+  o.backlog_capacity = 10'000 - o.lane_capacity;  // a ring of 16,384
+  auto sys = MakeSystem(o);
+  auto holder = sys->Spawn<Recorder>(SpawnOptions{Pinned{kShard1}});
+  ASSERT_TRUE(holder.ok());
+  ASSERT_TRUE(sys->RunOn(kShard0, [h = *holder]() -> Task<absl::Status> {
+                    Snooze z;
+                    co_return h.Tell(z);
+                  }).ok());
+  ASSERT_TRUE(WaitUntil([] { return holding.load(); }));
+  constexpr int64_t kPings = 9'000;
+  ASSERT_TRUE(SendPings(*sys, kShard0, *holder, 0, kPings).ok());
+  // All of them are out now (built, then queued in the lane or shard 0's
+  // backlog): none found its ring full.
+  const ShardStats st = sys->Stats().shards[0];
+  EXPECT_EQ(st.cell_misses, 0u);
+  EXPECT_GE(st.cell_sends, uint64_t{kPings} - 1);  // the turn's first: not
+  gate = true;
+  ASSERT_TRUE(
+      WaitUntil([&] { return Report(*sys, *holder).handled() == kPings + 1; }));
+  const CellReport r = Report(*sys, *holder);
+  EXPECT_TRUE(r.in_order());
+  EXPECT_GE(r.in_cells(), kPings - 1);
+}
+
 }  // namespace
 }  // namespace ringactor::testing

@@ -135,8 +135,8 @@ TEST(CellRingTest, AChunkWithACellOutIsNeverHandedOutAgain) {
     ASSERT_NE(out, nullptr);
     chunk = ChunkOf(out);
   }  // destroyed with `out` still taken
-  // Chunks are handed out newest-returned first: a returned chunk would
-  // come back at once.
+  // Chunks are handed out lowest free first: a returned chunk would come
+  // back at once.
   auto next = CellRing::Create(&DestroyNothing);
   ASSERT_NE(next, nullptr);
   OpenEpoch(*next, kEpoch);
@@ -169,6 +169,81 @@ TEST(CellRingTest, WhenEveryChunkIsInUseCreateAnswersNull) {
   EXPECT_GT(rings.size(), 0u);
   rings.pop_back();
   EXPECT_NE(CellRing::Create(&DestroyNothing), nullptr);  // one free again
+}
+
+TEST(CellRingTest, SizeForRoundsUpToAPowerOfTwoWithinBounds) {
+  EXPECT_EQ(CellRing::SizeFor(0), CellRing::kCells);
+  EXPECT_EQ(CellRing::SizeFor(1), CellRing::kCells);
+  EXPECT_EQ(CellRing::SizeFor(CellRing::kCells), CellRing::kCells);
+  EXPECT_EQ(CellRing::SizeFor(CellRing::kCells + 1), 2 * CellRing::kCells);
+  EXPECT_EQ(CellRing::SizeFor(10'000), 16'384u);
+  EXPECT_EQ(CellRing::SizeFor(CellRing::kMaxCells), CellRing::kMaxCells);
+  EXPECT_EQ(CellRing::SizeFor(~uint32_t{0}), CellRing::kMaxCells);
+}
+
+// A ring of several chunks: every cell once per lap, and hand-backs into
+// any of its chunks count for it (and not for a ring beside it).
+TEST(CellRingTest, ADeepRingHoldsAllItsCellsAndCountsHandBacksInEveryChunk) {
+  auto small = CellRing::Create(&DestroyNothing);
+  auto deep = CellRing::Create(&DestroyNothing, 10'000);
+  ASSERT_NE(small, nullptr);
+  ASSERT_NE(deep, nullptr);
+  EXPECT_EQ(small->cells(), CellRing::kCells);
+  ASSERT_EQ(deep->cells(), 16'384u);
+  OpenEpoch(*small, kEpoch);
+  void* one = small->TryTake(kEpoch);
+  ASSERT_NE(one, nullptr);
+  OpenEpoch(*deep, kEpoch);
+  for (int lap = 0; lap < 2; ++lap) {
+    const std::vector<void*> cells = TakeAll(*deep);
+    ASSERT_EQ(cells.size(), deep->cells()) << "lap " << lap;
+    std::set<uintptr_t> seen;
+    for (void* c : cells) {
+      EXPECT_TRUE(CellRing::Contains(c));
+      EXPECT_TRUE(seen.insert(reinterpret_cast<uintptr_t>(c)).second);
+      *static_cast<uint64_t*>(c) = lap;  // usable
+    }
+    // One run of the region, apart from the small ring's chunk.
+    EXPECT_EQ(*seen.rbegin() - *seen.begin(),
+              (deep->cells() - 1) * CellRing::kCellBytes);
+    const uintptr_t o = reinterpret_cast<uintptr_t>(one);
+    EXPECT_TRUE(o < *seen.begin() || o > *seen.rbegin());
+    EXPECT_EQ(deep->InFlight(), deep->cells());
+    // Hand the last chunk's cells back first, on another thread.
+    std::thread releaser([&] {
+      for (size_t i = cells.size(); i > 0; --i) CellRing::Release(cells[i - 1]);
+    });
+    releaser.join();
+    EXPECT_EQ(deep->InFlight(), 0u);
+    EXPECT_EQ(small->InFlight(), 1u);
+  }
+  CellRing::Release(one);
+  EXPECT_EQ(small->InFlight(), 0u);
+  EXPECT_EQ(deep->misses(), 2u);  // the take that found it full, per lap
+}
+
+TEST(CellRingTest, ADeepRingsChunksAreHandedOutAgainWhenItGoes) {
+  uintptr_t first;
+  {
+    auto deep = CellRing::Create(&DestroyNothing, CellRing::kMaxCells);
+    ASSERT_NE(deep, nullptr);
+    EXPECT_EQ(deep->cells(), CellRing::kMaxCells);
+    OpenEpoch(*deep, kEpoch);
+    void* c = deep->TryTake(kEpoch);
+    ASSERT_NE(c, nullptr);
+    first = reinterpret_cast<uintptr_t>(c);
+    CellRing::Release(c);
+  }
+  // Its run is free again: the next ring of that size gets it (the lowest
+  // free run), from its first cell, with counts started over.
+  auto again = CellRing::Create(&DestroyNothing, CellRing::kMaxCells);
+  ASSERT_NE(again, nullptr);
+  OpenEpoch(*again, kEpoch);
+  void* d = again->TryTake(kEpoch);
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(d), first);
+  EXPECT_EQ(again->taken(), 1u);
+  CellRing::Release(d);
 }
 
 std::atomic<int> destroyed{0};
