@@ -78,8 +78,9 @@ class CellRing {
   static constexpr uint32_t kMaxCells = 16 * kCells;
   static constexpr uint32_t kBlock = 64;  // cells per state line
   static constexpr uint32_t kProbe = 4 * kBlock;
-  // The region: room for kChunks rings, 2 GiB of address space reserved
-  // once (MAP_NORESERVE: only the pages cells use become memory).
+  // The region: kChunks chunks of kCells cells (room for kChunks rings of
+  // the smallest size), 2 GiB of address space reserved once
+  // (MAP_NORESERVE: only the pages cells use become memory).
   static constexpr size_t kChunkBytes = size_t{kCells} * kCellBytes;
   static constexpr size_t kChunks = 4096;
   static constexpr size_t kRegionCellBytes = kChunks * kChunkBytes;
