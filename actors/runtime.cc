@@ -201,14 +201,12 @@ void DestroyInCell(void* cell) { static_cast<Traveler*>(cell)->~Traveler(); }
 
 // One ring per other shard, with a cell for every message of the
 // flow-control window (lane_capacity + backlog_capacity), as far as
-// CellRing::kMaxCells goes: past its ring, a window's messages would come
-// from the block cache and travel home to be freed.
+// CellRing::kMaxCells goes (Create caps it): past its ring, a window's
+// messages would come from the block cache and travel home to be freed.
+// (Validated options: the sum is below 2^25.)
 std::vector<std::unique_ptr<scheduler::CellRing>> MakeRings(
     const ActorSystemOptions& options, uint32_t shard, uint32_t num_shards) {
-  const uint64_t window =
-      uint64_t{options.lane_capacity} + options.backlog_capacity;
-  const uint32_t cells = static_cast<uint32_t>(
-      std::min<uint64_t>(window, scheduler::CellRing::kMaxCells));
+  const uint32_t cells = options.lane_capacity + options.backlog_capacity;
   std::vector<std::unique_ptr<scheduler::CellRing>> rings(num_shards);
   for (uint32_t s = 0; s < num_shards; ++s) {
     if (s != shard) {
