@@ -41,7 +41,9 @@
 #ifndef RINGACTOR_ACTORS_ACTOR_H_
 #define RINGACTOR_ACTORS_ACTOR_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -70,6 +72,21 @@ class ShardRuntime;
 class SlotTable;
 class ActorFactory;
 void CoroutineStarted(Actor& actor, MessageNode& request);
+
+// Memory for actor objects, in whole cache lines aligned to a line: blocks
+// of up to 16 lines come from 64 KiB chunks kept per block size (a freed
+// block is reused for the next actor of its size; chunks are never given
+// back), larger ones from aligned operator new. One cache line per 64
+// bytes, with no allocator header, so an idle actor costs about what
+// malloc's 16-byte-aligned chunk did. Thread-safe (a mutex: spawning and
+// stopping are not hot paths).
+inline constexpr std::size_t kActorLine = 64;
+constexpr std::size_t WholeLines(std::size_t n) {
+  return (n + kActorLine - 1) & ~(kActorLine - 1);
+}
+// `bytes`: a multiple of kActorLine.
+void* AllocateActor(std::size_t bytes);
+void FreeActor(void* p, std::size_t bytes) noexcept;
 }  // namespace internal
 
 // What happens to an actor whose handler (or OnStart) throws. The caller of
@@ -103,6 +120,19 @@ class Actor : private scheduler::Runnable {
   Actor(const Actor&) = delete;
   Actor& operator=(const Actor&) = delete;
   virtual ~Actor();
+
+  // Every actor takes whole cache lines of its own (internal::AllocateActor),
+  // so two actors never share one: actors spawned one after another usually
+  // live on different shards, and a line two shards write moves between
+  // their cores on every message (false sharing: four counting actors
+  // spawned in a row, two per shard, ran ~10x slower when their objects
+  // happened to share lines).
+  static void* operator new(std::size_t n) {
+    return internal::AllocateActor(internal::WholeLines(n));
+  }
+  static void operator delete(void* p, std::size_t n) noexcept {
+    internal::FreeActor(p, internal::WholeLines(n));
+  }
 
   // Called on the actor's shard before its first message.
   virtual void OnStart() {}
