@@ -6,13 +6,11 @@
 #include <new>
 #include <vector>
 
+#include <sanitizer/asan_interface.h>
+
 #include "absl/base/thread_annotations.h"
 #include "actors/actor.h"
 #include "scheduler/mutex.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#endif
 
 namespace ringactor::internal {
 namespace {
@@ -20,25 +18,9 @@ namespace {
 constexpr std::size_t kClasses = 16;  // blocks of 1..16 lines
 constexpr std::size_t kChunkBytes = std::size_t{64} << 10;
 
-// A freed block stays poisoned until it is handed out again, so ASan still
-// reports a use of a destroyed actor.
-void Poison(void* p, std::size_t n) {
-#if defined(__SANITIZE_ADDRESS__)
-  ASAN_POISON_MEMORY_REGION(p, n);
-#else
-  (void)p;
-  (void)n;
-#endif
-}
-void Unpoison(void* p, std::size_t n) {
-#if defined(__SANITIZE_ADDRESS__)
-  ASAN_UNPOISON_MEMORY_REGION(p, n);
-#else
-  (void)p;
-  (void)n;
-#endif
-}
-
+// A freed block stays poisoned (ASan) until it is handed out again, so a
+// use of a destroyed actor is still reported. The macros are no-ops in
+// other builds.
 class ActorMemory {
  public:
   void* Allocate(std::size_t bytes) {
@@ -55,18 +37,18 @@ class ActorMemory {
           k.next = static_cast<char*>(
               ::operator new(kChunkBytes, std::align_val_t{kActorLine}));
           k.left = kChunkBytes;
-          Poison(k.next, kChunkBytes);
+          ASAN_POISON_MEMORY_REGION(k.next, kChunkBytes);
         }
         p = k.next;
         k.next += bytes;
         k.left -= bytes;
       }
     }
-    Unpoison(p, bytes);
+    ASAN_UNPOISON_MEMORY_REGION(p, bytes);
     return p;
   }
   void Free(void* p, std::size_t bytes) {
-    Poison(p, bytes);
+    ASAN_POISON_MEMORY_REGION(p, bytes);
     scheduler::MutexLock lock(mu_);
     classes_[bytes / kActorLine - 1].free.push_back(p);
   }
@@ -99,7 +81,7 @@ void* AllocateActor(std::size_t bytes) {
 void FreeActor(void* p, std::size_t bytes) noexcept {
   if (p == nullptr) return;
   if (bytes > kClasses * kActorLine) {
-    ::operator delete(p, bytes, std::align_val_t{kActorLine});
+    ::operator delete(p, std::align_val_t{kActorLine});
     return;
   }
   Memory().Free(p, bytes);
