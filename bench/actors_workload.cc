@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "bench/bench_util.h"
+
 namespace ringactor::bench {
 
 uint64_t ResidentBytes() {
@@ -29,6 +31,11 @@ CallStats Summarize(const std::vector<std::vector<int64_t>>& latencies,
   out.p50_ns = static_cast<double>(all[all.size() / 2]);
   out.p99_ns = static_cast<double>(all[std::min(all.size() - 1, all.size() * 99 / 100)]);
   return out;
+}
+
+HotLatency HotLatencySamples::Result() const {
+  if (rtt_.empty()) return {};
+  return {Median(rtt_), Median(ahead_), Median(request_), Median(reply_)};
 }
 
 }  // namespace ringactor::bench

@@ -6,6 +6,7 @@
 #ifndef RINGACTOR_BENCH_ACTORS_WORKLOAD_H_
 #define RINGACTOR_BENCH_ACTORS_WORKLOAD_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <thread>
@@ -47,6 +48,59 @@ struct CallStats {
   double calls_per_s = 0;
   double p50_ns = 0;
   double p99_ns = 0;
+};
+
+// //bench:mailbox hot_latency, the same for every implementation: `samples`
+// times, the caller sends `backlog` ordinary messages with seq 0, 1, ...
+// (each costs the owner HashWork(seq, kHotLatencyWork), ~0.5 us), waits
+// until the owner has started on them, times one round trip of a hot
+// request (one that overtakes ordinary ones), then waits until the backlog
+// has drained. backlog 0 is the unloaded condition.
+//
+// The owner writes nothing the caller reads per ordinary message: it
+// signals once when it starts on a backlog (seq 0) and, for the peers, once
+// when it ends one, and the reply carries when the hot handler ran and how
+// many of the backlog it had handled by then. (At first the caller polled a
+// counter the owner bumped for every message; the owner's next bump after
+// the hot send then waited for that line to come back from the caller's
+// core, one cross-core miss on the loaded path alone.)
+inline constexpr int kHotLatencyWork = 200;
+// A signal on a cache line of its own (the owner bumps it once per backlog;
+// nothing else may share the line, or every reader of that would miss).
+struct alignas(64) PaddedCounter {
+  std::atomic<int64_t> n{0};
+};
+// CLOCK_MONOTONIC in nanoseconds (what scheduler::MonoNanos reads).
+inline int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+struct HotLatency {
+  double rtt_ns = 0;  // median round trip
+  double ahead = 0;   // median ordinary messages still queued when it ran
+  // The halves, from one clock read on each side (steady_clock and
+  // MonoNanos are CLOCK_MONOTONIC, one clock for every CPU): send -> the
+  // hot handler ran, and from there -> the reply reached the caller.
+  double request_ns = 0;
+  double reply_ns = 0;
+};
+// Collects one implementation's samples; Result() gives the medians (all 0
+// when there was none: the run failed).
+class HotLatencySamples {
+ public:
+  // t0, t1: the caller's send and the reply's arrival; ran: when the hot
+  // handler ran; queued: ordinary messages still queued then.
+  void Add(int64_t t0, int64_t ran, int64_t t1, int64_t queued) {
+    rtt_.push_back(static_cast<double>(t1 - t0));
+    request_.push_back(static_cast<double>(ran - t0));
+    reply_.push_back(static_cast<double>(t1 - ran));
+    ahead_.push_back(static_cast<double>(queued));
+  }
+  HotLatency Result() const;
+
+ private:
+  std::vector<double> rtt_, request_, reply_, ahead_;
 };
 
 // Resident set size of this process, bytes.

@@ -9,14 +9,20 @@
 //                  ringactor_tell       a plain Tell per increment
 //                  caf                  a plain send per increment
 //                metrics: increments_per_s, owner_wakeups_per_s
-//   hot_latency  Ask round trip of a hot message sent while its owner works
+//   hot_latency  round trip of a hot request sent while its owner works
 //                through a 10,000-message ordinary backlog (~0.5 us each),
-//                over the same round trip unloaded: loaded_over_unloaded
+//                over the same round trip unloaded: loaded_over_unloaded,
+//                the same workload (actors_workload.h) for
+//                  ringactor    a hot Ask
+//                  caf          a request with message_priority::high
+//                  mutex_queue  a mutex + condvar mailbox, hot queue first
+//                  spsc_limit   busy-polled rings, hot slot checked first
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +35,7 @@
 #include "bench/bench_messages.pb.h"
 #include "bench/bench_util.h"
 #include "bench/peers/caf_actors.h"
+#include "bench/peers/hot_latency_peers.h"
 #include "scheduler/notification.h"
 
 ABSL_FLAG(bool, smoke, false, "tiny run: proves the benchmark works");
@@ -55,17 +62,8 @@ namespace {
 
 constexpr int kOwners = 4;
 constexpr int kShards = 2;
-// Ordinary messages handled by owners so far (hot_latency waits on it).
-// A cache line of its own: owners write it for every message, and what
-// shares its line becomes a cross-core miss for every reader (at first it
-// shared one with the library's per-type statics, which every send reads).
-struct alignas(64) HandledCount {
-  std::atomic<int64_t> n{0};
-};
-HandledCount g_pings_handled;
-// hot_latency: when the owner ran the hot handler (MonoNanos), so a round
-// trip splits into its request and reply halves.
-std::atomic<int64_t> g_alert_ran_ns{0};
+// hot_latency: bumped by an owner when it starts on a backlog (its seq 0).
+PaddedCounter g_backlog_started;
 constexpr absl::Duration kDeadline = absl::Seconds(60);
 
 enum class Mode { kCounter, kCoalesced, kTell };
@@ -89,15 +87,20 @@ class Owner : public Actor {
   void Handle(const Increment& m) { Add(m.by()); }
   void Handle(const Small& m) { Add(m.value()); }  // the plain-Tell variant
   void OnCount(uint32_t counter) override { Add(TakeCount(counter)); }
-  // hot_latency: ordinary work, and the hot probe.
+  // hot_latency: ordinary work, and the hot probe (actors_workload.h).
   void Handle(const Ping& p) {
-    sink_ += HashWork(p.seq(), 200);
-    g_pings_handled.n.fetch_add(1, std::memory_order_relaxed);
+    sink_ += HashWork(p.seq(), kHotLatencyWork);
+    if (p.seq() == 0) {
+      first_ = handled_;
+      g_backlog_started.n.fetch_add(1, std::memory_order_release);
+    }
+    ++handled_;
   }
-  Pong Handle(const Alert& a) {
-    g_alert_ran_ns.store(scheduler::MonoNanos(), std::memory_order_relaxed);
-    Pong r;
+  AlertReply Handle(const Alert& a) {
+    AlertReply r;
     r.set_seq(a.seq());
+    r.set_ran_ns(scheduler::MonoNanos());
+    r.set_handled(handled_ - first_);
     return r;
   }
 
@@ -109,6 +112,8 @@ class Owner : public Actor {
   int64_t expected_;
   int64_t total_ = 0;
   uint64_t sink_ = 0;
+  int64_t handled_ = 0;  // Pings
+  int64_t first_ = 0;    // handled_ when the current backlog's seq 0 came
   std::atomic<int>* remaining_;
   scheduler::Notification* done_;
 };
@@ -213,15 +218,6 @@ HotspotResult RingactorHotspot(Mode mode, int senders_per_shard,
   return {senders * per_sender / secs, wakes / secs};
 }
 
-struct HotLatency {
-  double rtt_ns = 0;  // median round trip
-  double ahead = 0;   // median ordinary messages still queued at the send
-  // The halves, from one clock read on each shard (CLOCK_MONOTONIC is one
-  // clock for every CPU): send -> the hot handler ran, and from there ->
-  // the reply resumed the caller.
-  double request_ns = 0;
-  double reply_ns = 0;
-};
 
 // Ask round trip of a hot Alert, optionally behind `backlog` ordinary
 // messages. The shards are always pinned here: both figures are ringactor's
@@ -247,12 +243,13 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
   // All samples run back to back in one coroutine: the owner's shard stays
   // awake (busy, or within its idle spin), so neither figure includes a
   // wake-up of a sleeping shard.
-  std::vector<double> rtts, ahead, request, reply;
+  HotLatencySamples out;
   const bool from_owner_shard = absl::GetFlag(FLAGS_backlog_from_owner_shard);
   const bool warm_up_ask = absl::GetFlag(FLAGS_warm_up_ask);
   absl::Status run = sys->RunOn(ShardId(0), [&]() -> Task<absl::Status> {
     for (int i = 0; i < samples; ++i) {
-      const int64_t before = g_pings_handled.n.load(std::memory_order_relaxed);
+      const int64_t started_seen =
+          g_backlog_started.n.load(std::memory_order_acquire);
       if (from_owner_shard && backlog > 0) {
         // One closure on the owner's shard: the whole backlog is in the
         // mailbox before the owner runs, and this shard only waits. (Not
@@ -280,30 +277,27 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
       }
       // Send the hot message once the owner is busy with the backlog.
       while (backlog > 0 &&
-             g_pings_handled.n.load(std::memory_order_relaxed) == before) {
+             g_backlog_started.n.load(std::memory_order_acquire) ==
+                 started_seen) {
         co_await Yield();
       }
-      const int64_t queued =
-          backlog -
-          (g_pings_handled.n.load(std::memory_order_relaxed) - before);
       Alert a;
       a.set_seq(i);
       if (warm_up_ask) {  // diagnostic: the same path, just used
-        absl::StatusOr<Pong> w = co_await neighbour.Ask(a, kDeadline);
+        absl::StatusOr<AlertReply> w = co_await neighbour.Ask(a, kDeadline);
         if (!w.ok()) co_return w.status();
       }
       const int64_t t0 = scheduler::MonoNanos();
-      absl::StatusOr<Pong> r = co_await owner.Ask(a, kDeadline);
+      absl::StatusOr<AlertReply> r = co_await owner.Ask(a, kDeadline);
       if (!r.ok()) co_return r.status();
       const int64_t t1 = scheduler::MonoNanos();
-      const int64_t ran = g_alert_ran_ns.load(std::memory_order_relaxed);
-      rtts.push_back(static_cast<double>(t1 - t0));
-      request.push_back(static_cast<double>(ran - t0));
-      reply.push_back(static_cast<double>(t1 - ran));
-      ahead.push_back(static_cast<double>(queued));
-      // Let the backlog drain before the next sample.
+      out.Add(t0, r->ran_ns(), t1, backlog > 0 ? backlog - r->handled() : 0);
+      // Let the backlog drain before the next sample (a Ping behind it; not
+      // seq 0, which starts a backlog).
       if (backlog > 0) {
-        absl::Status drained = co_await owner.Ask(Ping(), kDeadline);
+        Ping last;
+        last.set_seq(-1);
+        absl::Status drained = co_await owner.Ask(last, kDeadline);
         if (!drained.ok()) co_return drained;
       }
     }
@@ -313,8 +307,7 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
     std::fprintf(stderr, "hot_latency: %s\n", run.ToString().c_str());
     return {};
   }
-  if (rtts.empty()) return {};
-  return {Median(rtts), Median(ahead), Median(request), Median(reply)};
+  return out.Result();
 }
 
 struct Series {
@@ -344,36 +337,55 @@ void PrintHotspot(const Series& counter, const Series& coalesced,
               Median(counter.rate) / t_rate, Median(counter.rate) / c_rate);
 }
 
-void PrintHotLatency(const std::vector<HotLatency>& loaded,
-                     const std::vector<HotLatency>& unloaded, int backlog) {
+// One implementation's hot_latency runs: one median per round and
+// condition.
+struct LatencySeries {
+  explicit LatencySeries(const char* impl) : impl(impl) {}
+  const char* impl;
+  std::vector<HotLatency> loaded, unloaded;
+};
+
+void PrintHotLatency(const std::vector<LatencySeries>& all, int backlog) {
   auto median = [](const std::vector<HotLatency>& v, double HotLatency::*f) {
     std::vector<double> x;
     for (const HotLatency& h : v) x.push_back(h.*f);
     return Median(x);
   };
-  const double l = median(loaded, &HotLatency::rtt_ns);
-  const double u = median(unloaded, &HotLatency::rtt_ns);
-  const double ahead = median(loaded, &HotLatency::ahead);
-  const double u_request = median(unloaded, &HotLatency::request_ns);
-  const double l_request = median(loaded, &HotLatency::request_ns);
-  const double u_reply = median(unloaded, &HotLatency::reply_ns);
-  const double l_reply = median(loaded, &HotLatency::reply_ns);
-  std::printf("hot_latency: hot Ask round trip %.1f us unloaded, %.1f us "
-              "behind a %d-message backlog (median %.0f still queued at the "
-              "send): %.2fx (target <= 2)\n",
-              u / 1e3, l / 1e3, backlog, ahead, l / u);
-  std::printf("  request half (send -> handler ran): %.2f us unloaded, %.2f "
-              "us loaded; reply half: %.2f us unloaded, %.2f us loaded\n\n",
-              u_request / 1e3, l_request / 1e3, u_reply / 1e3,
-              l_reply / 1e3);
-  PrintBenchLine("hot_latency", "ringactor", "unloaded_ns", u);
-  PrintBenchLine("hot_latency", "ringactor", "loaded_ns", l);
-  PrintBenchLine("hot_latency", "ringactor", "queued_ahead", ahead);
-  PrintBenchLine("hot_latency", "ringactor", "loaded_over_unloaded", l / u);
-  PrintBenchLine("hot_latency", "ringactor", "unloaded_request_ns", u_request);
-  PrintBenchLine("hot_latency", "ringactor", "loaded_request_ns", l_request);
-  PrintBenchLine("hot_latency", "ringactor", "unloaded_reply_ns", u_reply);
-  PrintBenchLine("hot_latency", "ringactor", "loaded_reply_ns", l_reply);
+  Table table({"impl", "unloaded", "loaded", "loaded/unloaded",
+               "queued ahead", "request half", "reply half"});
+  double ringactor_ratio = 0;
+  for (const LatencySeries& s : all) {
+    const double l = median(s.loaded, &HotLatency::rtt_ns);
+    const double u = median(s.unloaded, &HotLatency::rtt_ns);
+    const double ahead = median(s.loaded, &HotLatency::ahead);
+    const double u_request = median(s.unloaded, &HotLatency::request_ns);
+    const double l_request = median(s.loaded, &HotLatency::request_ns);
+    const double u_reply = median(s.unloaded, &HotLatency::reply_ns);
+    const double l_reply = median(s.loaded, &HotLatency::reply_ns);
+    const double ratio = u > 0 ? l / u : 0;
+    if (std::string(s.impl) == "ringactor") ringactor_ratio = ratio;
+    table.AddRow({s.impl, absl::StrFormat("%.2f us", u / 1e3),
+                  absl::StrFormat("%.2f us", l / 1e3),
+                  absl::StrFormat("%.2fx", ratio), absl::StrFormat("%.0f", ahead),
+                  absl::StrFormat("%.2f -> %.2f us", u_request / 1e3,
+                                  l_request / 1e3),
+                  absl::StrFormat("%.2f -> %.2f us", u_reply / 1e3,
+                                  l_reply / 1e3)});
+    PrintBenchLine("hot_latency", s.impl, "unloaded_ns", u);
+    PrintBenchLine("hot_latency", s.impl, "loaded_ns", l);
+    PrintBenchLine("hot_latency", s.impl, "queued_ahead", ahead);
+    PrintBenchLine("hot_latency", s.impl, "loaded_over_unloaded", ratio);
+    PrintBenchLine("hot_latency", s.impl, "unloaded_request_ns", u_request);
+    PrintBenchLine("hot_latency", s.impl, "loaded_request_ns", l_request);
+    PrintBenchLine("hot_latency", s.impl, "unloaded_reply_ns", u_reply);
+    PrintBenchLine("hot_latency", s.impl, "loaded_reply_ns", l_reply);
+  }
+  std::printf("\nhot_latency: a hot request's round trip, unloaded and "
+              "behind a %d-message backlog (halves: unloaded -> loaded)\n",
+              backlog);
+  table.Print();
+  std::printf("target: ringactor loaded/unloaded <= 2: %.2fx\n",
+              ringactor_ratio);
 }
 
 int Main() {
@@ -396,7 +408,10 @@ int Main() {
               "%d hot owners, %ld increments per sender%s\n\n",
               per_shard, kOwners, per_sender, smoke ? " (smoke)" : "");
   Series counter, coalesced, tell, caf;
-  std::vector<HotLatency> loaded, unloaded;
+  std::vector<LatencySeries> latency;
+  for (const char* impl : {"ringactor", "caf", "mutex_queue", "spsc_limit"}) {
+    latency.emplace_back(impl);
+  }
   const std::string only = absl::GetFlag(FLAGS_scenario);
   if (!only.empty() && only != "hotspot" && only != "hot_latency") {
     std::fprintf(stderr, "--scenario: expected hotspot or hot_latency\n");
@@ -426,12 +441,20 @@ int Main() {
       caf.wakes.push_back(best.second);
     }
     if (run_latency) {
-      unloaded.push_back(Settled(MeasureHotLatency(0, samples)));
-      loaded.push_back(Settled(MeasureHotLatency(backlog, samples)));
+      const std::function<HotLatency(int)> impls[] = {
+          [samples](int b) { return MeasureHotLatency(b, samples); },
+          [samples](int b) { return CafHotLatency("stealing", b, samples); },
+          [samples](int b) { return MutexHotLatency(b, samples); },
+          [samples](int b) { return SpscHotLatency(b, samples); },
+      };
+      for (size_t i = 0; i < latency.size(); ++i) {
+        latency[i].unloaded.push_back(Settled(impls[i](0)));
+        latency[i].loaded.push_back(Settled(impls[i](backlog)));
+      }
     }
   }
   if (run_hotspot) PrintHotspot(counter, coalesced, tell, caf);
-  if (run_latency) PrintHotLatency(loaded, unloaded, backlog);
+  if (run_latency) PrintHotLatency(latency, backlog);
   return 0;
 }
 

@@ -20,6 +20,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Small)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Work)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::WorkDone)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Increment)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::Alert)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ringactor::bench::AlertReply)
 
 namespace ringactor::bench {
 namespace {
@@ -314,6 +316,122 @@ std::pair<double, double> CafHotspot(const std::string& policy, int senders,
   const double s = Seconds(Clock::now() - start);
   for (auto& t : targets) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
   return {senders * per_sender / s, runs.load() / s};
+}
+
+namespace {
+
+// hot_latency's owner: ordinary Pings, the hot Alert, and the Small request
+// the caller queues behind the backlog to learn when it has drained.
+caf::behavior HotOwner(caf::event_based_actor*, PaddedCounter* started) {
+  struct State {
+    uint64_t sink = 0;
+    int64_t handled = 0;
+    int64_t first = 0;  // `handled` when this backlog's seq 0 came
+  };
+  auto st = std::make_shared<State>();
+  return {
+      [=](const Ping& p) {
+        st->sink += HashWork(static_cast<uint64_t>(p.seq()), kHotLatencyWork);
+        if (p.seq() == 0) {
+          st->first = st->handled;
+          started->n.fetch_add(1, std::memory_order_release);
+        }
+        ++st->handled;
+      },
+      [=](const Alert& a) {
+        AlertReply r;
+        r.set_seq(a.seq());
+        r.set_ran_ns(NowNanos());
+        r.set_handled(st->handled - st->first);
+        return r;
+      },
+      [](const Small&) { return Pong(); },
+  };
+}
+
+// Runs the samples one after another (actors_workload.h); while it waits
+// for the owner to start on the backlog it sends itself a poll message.
+class HotCaller : public caf::event_based_actor {
+ public:
+  HotCaller(caf::actor_config& cfg, caf::actor owner, int backlog,
+            int samples, const PaddedCounter* started, HotLatencySamples* out,
+            std::promise<void>* done)
+      : caf::event_based_actor(cfg),
+        owner_(std::move(owner)),
+        backlog_(backlog),
+        samples_(samples),
+        started_(started),
+        out_(out),
+        done_(done) {}
+  caf::behavior make_behavior() override {
+    Start();
+    return {[this](int) { Poll(); }};
+  }
+
+ private:
+  void Start() {
+    if (sample_ == samples_) {
+      done_->set_value();
+      quit();
+      return;
+    }
+    started_seen_ = started_->n.load(std::memory_order_acquire);
+    Ping p;
+    for (int k = 0; k < backlog_; ++k) {
+      p.set_seq(k);
+      send(owner_, p);
+    }
+    Poll();
+  }
+  void Poll() {
+    if (backlog_ > 0 &&
+        started_->n.load(std::memory_order_acquire) == started_seen_) {
+      send(caf::actor_cast<caf::actor>(this), 0);
+      return;
+    }
+    Alert a;
+    a.set_seq(sample_);
+    const int64_t t0 = NowNanos();
+    request<caf::message_priority::high>(owner_, caf::infinite, a)
+        .then([this, t0](const AlertReply& r) {
+          const int64_t t1 = NowNanos();
+          out_->Add(t0, r.ran_ns(), t1,
+                    backlog_ > 0 ? backlog_ - r.handled() : 0);
+          ++sample_;
+          if (backlog_ == 0) {
+            Start();
+            return;
+          }
+          request(owner_, caf::infinite, Small()).then([this](const Pong&) {
+            Start();
+          });
+        });
+  }
+
+  caf::actor owner_;
+  const int backlog_;
+  const int samples_;
+  const PaddedCounter* started_;
+  HotLatencySamples* out_;
+  std::promise<void>* done_;
+  int sample_ = 0;
+  int64_t started_seen_ = 0;
+};
+
+}  // namespace
+
+HotLatency CafHotLatency(const std::string& policy, int backlog,
+                         int samples) {
+  Config cfg(policy);
+  caf::actor_system sys{cfg};
+  PaddedCounter started;
+  HotLatencySamples out;
+  std::promise<void> done;
+  caf::actor owner = sys.spawn(HotOwner, &started);
+  sys.spawn<HotCaller>(owner, backlog, samples, &started, &out, &done);
+  done.get_future().wait();
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+  return out.Result();
 }
 
 }  // namespace ringactor::bench

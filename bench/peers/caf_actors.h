@@ -44,6 +44,11 @@ CallStats CafForeignCalls(const std::string& policy, int threads,
 std::pair<double, double> CafHotspot(const std::string& policy, int senders,
                                      int64_t per_sender, int owners);
 
+// hot_latency (actors_workload.h): the hot request is a request with
+// caf::message_priority::high, which CAF's mailbox queues apart and its
+// actor takes before normal messages. The caller is an event-based actor.
+HotLatency CafHotLatency(const std::string& policy, int backlog, int samples);
+
 }  // namespace ringactor::bench
 
 #endif  // RINGACTOR_BENCH_PEERS_CAF_ACTORS_H_

@@ -35,6 +35,23 @@ class SpscRing {
   }
   void Publish() { tail_.store(tail_local_, std::memory_order_release); }
 
+  // Consumer: one payload at a time; false when nothing is published. Hands
+  // room back every 64 payloads and when it finds the ring empty.
+  bool Pop(Payload& p) {
+    if (head_local_ == tail_cache_) {
+      tail_cache_ = tail_.load(std::memory_order_acquire);
+      if (head_local_ == tail_cache_) {
+        head_.store(head_local_, std::memory_order_release);
+        return false;
+      }
+    }
+    p = slots_[head_local_ & mask_];
+    if ((++head_local_ & 63) == 0) {
+      head_.store(head_local_, std::memory_order_release);
+    }
+    return true;
+  }
+
   // Consumer: calls fn(Payload) for everything published; returns the count.
   template <typename Fn>
   uint64_t Drain(Fn&& fn) {
@@ -56,6 +73,7 @@ class SpscRing {
   alignas(64) std::atomic<uint64_t> tail_{0};
   alignas(64) std::atomic<uint64_t> head_{0};
   alignas(64) uint64_t head_local_ = 0;
+  uint64_t tail_cache_ = 0;  // Pop's view of tail_
 };
 
 // The same limit for one message at a time: each slot says itself whether it
