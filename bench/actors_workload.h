@@ -76,6 +76,26 @@ inline int64_t NowNanos() {
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+// The owner's side, the same for every implementation: it counts the
+// ordinary messages it handles, and one with seq 0 starts a backlog, which
+// it notes and signals through `started`.
+class HotLatencyOwner {
+ public:
+  void Ordinary(int64_t seq, PaddedCounter& started) {
+    if (seq == 0) {
+      first_ = handled_;
+      started.n.fetch_add(1, std::memory_order_release);
+    }
+    ++handled_;
+  }
+  // Ordinary messages of the current backlog handled so far (what a hot
+  // reply carries).
+  int64_t handled() const { return handled_ - first_; }
+
+ private:
+  int64_t handled_ = 0;
+  int64_t first_ = 0;  // handled_ when the current backlog's seq 0 came
+};
 struct HotLatency {
   double rtt_ns = 0;  // median round trip
   double ahead = 0;   // median ordinary messages still queued when it ran
@@ -90,12 +110,14 @@ struct HotLatency {
 class HotLatencySamples {
  public:
   // t0, t1: the caller's send and the reply's arrival; ran: when the hot
-  // handler ran; queued: ordinary messages still queued then.
-  void Add(int64_t t0, int64_t ran, int64_t t1, int64_t queued) {
+  // handler ran; handled: what HotLatencyOwner::handled() said then, of a
+  // `backlog`-message backlog (0: unloaded, nothing was queued).
+  void Add(int64_t t0, int64_t ran, int64_t t1, int backlog,
+           int64_t handled) {
     rtt_.push_back(static_cast<double>(t1 - t0));
     request_.push_back(static_cast<double>(ran - t0));
     reply_.push_back(static_cast<double>(t1 - ran));
-    ahead_.push_back(static_cast<double>(queued));
+    ahead_.push_back(backlog > 0 ? static_cast<double>(backlog - handled) : 0);
   }
   HotLatency Result() const;
 

@@ -90,17 +90,13 @@ class Owner : public Actor {
   // hot_latency: ordinary work, and the hot probe (actors_workload.h).
   void Handle(const Ping& p) {
     sink_ += HashWork(p.seq(), kHotLatencyWork);
-    if (p.seq() == 0) {
-      first_ = handled_;
-      g_backlog_started.n.fetch_add(1, std::memory_order_release);
-    }
-    ++handled_;
+    hot_latency_.Ordinary(p.seq(), g_backlog_started);
   }
   AlertReply Handle(const Alert& a) {
     AlertReply r;
     r.set_seq(a.seq());
     r.set_ran_ns(scheduler::MonoNanos());
-    r.set_handled(handled_ - first_);
+    r.set_handled(hot_latency_.handled());
     return r;
   }
 
@@ -112,8 +108,7 @@ class Owner : public Actor {
   int64_t expected_;
   int64_t total_ = 0;
   uint64_t sink_ = 0;
-  int64_t handled_ = 0;  // Pings
-  int64_t first_ = 0;    // handled_ when the current backlog's seq 0 came
+  HotLatencyOwner hot_latency_;
   std::atomic<int>* remaining_;
   scheduler::Notification* done_;
 };
@@ -218,7 +213,6 @@ HotspotResult RingactorHotspot(Mode mode, int senders_per_shard,
   return {senders * per_sender / secs, wakes / secs};
 }
 
-
 // Ask round trip of a hot Alert, optionally behind `backlog` ordinary
 // messages. The shards are always pinned here: both figures are ringactor's
 // own, and unpinned the kernel now and then put both shards on one CPU for a
@@ -291,7 +285,7 @@ HotLatency MeasureHotLatency(int backlog, int samples) {
       absl::StatusOr<AlertReply> r = co_await owner.Ask(a, kDeadline);
       if (!r.ok()) co_return r.status();
       const int64_t t1 = scheduler::MonoNanos();
-      out.Add(t0, r->ran_ns(), t1, backlog > 0 ? backlog - r->handled() : 0);
+      out.Add(t0, r->ran_ns(), t1, backlog, r->handled());
       // Let the backlog drain before the next sample (a Ping behind it; not
       // seq 0, which starts a backlog).
       if (backlog > 0) {

@@ -325,24 +325,19 @@ namespace {
 caf::behavior HotOwner(caf::event_based_actor*, PaddedCounter* started) {
   struct State {
     uint64_t sink = 0;
-    int64_t handled = 0;
-    int64_t first = 0;  // `handled` when this backlog's seq 0 came
+    HotLatencyOwner owner;
   };
   auto st = std::make_shared<State>();
   return {
       [=](const Ping& p) {
         st->sink += HashWork(static_cast<uint64_t>(p.seq()), kHotLatencyWork);
-        if (p.seq() == 0) {
-          st->first = st->handled;
-          started->n.fetch_add(1, std::memory_order_release);
-        }
-        ++st->handled;
+        st->owner.Ordinary(p.seq(), *started);
       },
       [=](const Alert& a) {
         AlertReply r;
         r.set_seq(a.seq());
         r.set_ran_ns(NowNanos());
-        r.set_handled(st->handled - st->first);
+        r.set_handled(st->owner.handled());
         return r;
       },
       [](const Small&) { return Pong(); },
@@ -395,8 +390,7 @@ class HotCaller : public caf::event_based_actor {
     request<caf::message_priority::high>(owner_, caf::infinite, a)
         .then([this, t0](const AlertReply& r) {
           const int64_t t1 = NowNanos();
-          out_->Add(t0, r.ran_ns(), t1,
-                    backlog_ > 0 ? backlog_ - r.handled() : 0);
+          out_->Add(t0, r.ran_ns(), t1, backlog_, r.handled());
           ++sample_;
           if (backlog_ == 0) {
             Start();

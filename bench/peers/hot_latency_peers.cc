@@ -28,23 +28,13 @@ void AwaitSignal(const PaddedCounter& signal, int64_t seen) {
   }
 }
 
-// The owner's side of a backlog's signals, and its handled count: written
-// only by the owner, read by the caller only through `started`, `drained`
-// and the replies.
-struct OwnerCount {
-  int64_t handled = 0;
-  int64_t first = 0;  // `handled` when this backlog's seq 0 came
+// The owner's signals (HotLatencyOwner), and one more the peers' callers
+// wait on: the backlog's last message done.
+struct PeerOwner : HotLatencyOwner {
   void Ordinary(int64_t seq, int backlog, PaddedCounter& started,
                 PaddedCounter& drained) {
-    if (seq == 0) {
-      first = handled;
-      started.n.fetch_add(1, std::memory_order_release);
-    }
-    ++handled;
+    HotLatencyOwner::Ordinary(seq, started);
     if (seq + 1 == backlog) drained.n.fetch_add(1, std::memory_order_release);
-  }
-  int64_t Ahead(int backlog) const {
-    return backlog > 0 ? backlog - (handled - first) : 0;
   }
 };
 
@@ -79,22 +69,23 @@ HotLatency SpscHotLatency(int backlog, int samples) {
           if (backlog > 0) AwaitSignal(started, started_seen);
           const int64_t t0 = NowNanos();
           while (!hot.Push({static_cast<uint64_t>(i), 0})) CpuRelax();
-          Payload p;  // a: when the hot handler ran; b: ordinary ahead
+          Payload p;  // a: when the hot handler ran; b: the owner's handled()
           while (!reply.Pop(p)) CpuRelax();
           const int64_t t1 = NowNanos();
-          out.Add(t0, static_cast<int64_t>(p.a), t1, static_cast<int64_t>(p.b));
+          out.Add(t0, static_cast<int64_t>(p.a), t1, backlog,
+                  static_cast<int64_t>(p.b));
           if (backlog > 0) AwaitSignal(drained, drained_seen);
         }
         stop.store(true, std::memory_order_release);
       },
       [&] {  // the owner: a hot request first, then one ordinary message
         uint64_t sink = 0;
-        OwnerCount count;
+        PeerOwner count;
         Payload p;
         while (true) {
           if (hot.Pop(p)) {
             const Payload r{static_cast<uint64_t>(NowNanos()),
-                            static_cast<uint64_t>(count.Ahead(backlog))};
+                            static_cast<uint64_t>(count.handled())};
             while (!reply.Push(r)) CpuRelax();
           } else if (ordinary.Pop(p)) {
             sink += HashWork(p.a, kHotLatencyWork);
@@ -122,7 +113,7 @@ HotLatency MutexHotLatency(int backlog, int samples) {
     std::mutex mu;
     std::condition_variable cv;
     bool ready = false;
-    int64_t ran = 0, ahead = 0;
+    int64_t ran = 0, handled = 0;
   } answer;
   PaddedCounter started, drained;
   HotLatencySamples out;
@@ -142,16 +133,16 @@ HotLatency MutexHotLatency(int backlog, int samples) {
           if (backlog > 0) AwaitSignal(started, started_seen);
           const int64_t t0 = NowNanos();
           push(box.hot, i);
-          int64_t ran, ahead;
+          int64_t ran, handled;
           {
             std::unique_lock<std::mutex> lock(answer.mu);
             answer.cv.wait(lock, [&answer] { return answer.ready; });
             answer.ready = false;
             ran = answer.ran;
-            ahead = answer.ahead;
+            handled = answer.handled;
           }
           const int64_t t1 = NowNanos();
-          out.Add(t0, ran, t1, ahead);
+          out.Add(t0, ran, t1, backlog, handled);
           if (backlog > 0) AwaitSignal(drained, drained_seen);
         }
         {
@@ -162,7 +153,7 @@ HotLatency MutexHotLatency(int backlog, int samples) {
       },
       [&] {  // the owner: a hot request first, then one ordinary message
         uint64_t sink = 0;
-        OwnerCount count;
+        PeerOwner count;
         while (true) {
           std::unique_lock<std::mutex> lock(box.mu);
           box.cv.wait(lock, [&box] {
@@ -176,7 +167,7 @@ HotLatency MutexHotLatency(int backlog, int samples) {
               std::lock_guard<std::mutex> reply_lock(answer.mu);
               answer.ready = true;
               answer.ran = ran;
-              answer.ahead = count.Ahead(backlog);
+              answer.handled = count.handled();
             }
             answer.cv.notify_one();
           } else if (!box.ordinary.empty()) {
