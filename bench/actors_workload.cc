@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "bench/bench_util.h"
@@ -33,9 +34,31 @@ CallStats Summarize(const std::vector<std::vector<int64_t>>& latencies,
   return out;
 }
 
+double NanosPerTick() {
+#if defined(__x86_64__)
+  static const double rate = [] {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point c0 = Clock::now();
+    const int64_t t0 = StampTicks();
+    Clock::time_point c1;
+    do {
+      c1 = Clock::now();
+    } while (c1 - c0 < std::chrono::milliseconds(20));
+    const int64_t t1 = StampTicks();
+    return std::chrono::duration<double, std::nano>(c1 - c0).count() /
+           static_cast<double>(t1 - t0);
+  }();
+  return rate;
+#else
+  return 1.0;
+#endif
+}
+
 HotLatency HotLatencySamples::Result() const {
   if (rtt_.empty()) return {};
-  return {Median(rtt_), Median(ahead_), Median(request_), Median(reply_)};
+  const double ns = NanosPerTick();
+  return {ns * Median(rtt_), Median(ahead_), ns * Median(request_),
+          ns * Median(reply_)};
 }
 
 }  // namespace ringactor::bench

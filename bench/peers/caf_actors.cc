@@ -336,7 +336,7 @@ caf::behavior HotOwner(caf::event_based_actor*, PaddedCounter* started) {
       [=](const Alert& a) {
         AlertReply r;
         r.set_seq(a.seq());
-        r.set_ran_ns(NowNanos());
+        r.set_ran_ticks(StampTicks());
         r.set_handled(st->owner.handled());
         return r;
       },
@@ -386,11 +386,11 @@ class HotCaller : public caf::event_based_actor {
     }
     Alert a;
     a.set_seq(sample_);
-    const int64_t t0 = NowNanos();
+    const int64_t t0 = StampTicks();
     request<caf::message_priority::high>(owner_, caf::infinite, a)
         .then([this, t0](const AlertReply& r) {
-          const int64_t t1 = NowNanos();
-          out_->Add(t0, r.ran_ns(), t1, backlog_, r.handled());
+          const int64_t t1 = StampTicks();
+          out_->Add(t0, r.ran_ticks(), t1, backlog_, r.handled());
           ++sample_;
           if (backlog_ == 0) {
             Start();

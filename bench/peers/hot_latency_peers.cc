@@ -67,11 +67,11 @@ HotLatency SpscHotLatency(int backlog, int samples) {
           }
           ordinary.Publish();
           if (backlog > 0) AwaitSignal(started, started_seen);
-          const int64_t t0 = NowNanos();
+          const int64_t t0 = StampTicks();
           while (!hot.Push({static_cast<uint64_t>(i), 0})) CpuRelax();
           Payload p;  // a: when the hot handler ran; b: the owner's handled()
           while (!reply.Pop(p)) CpuRelax();
-          const int64_t t1 = NowNanos();
+          const int64_t t1 = StampTicks();
           out.Add(t0, static_cast<int64_t>(p.a), t1, backlog,
                   static_cast<int64_t>(p.b));
           if (backlog > 0) AwaitSignal(drained, drained_seen);
@@ -84,7 +84,7 @@ HotLatency SpscHotLatency(int backlog, int samples) {
         Payload p;
         while (true) {
           if (hot.Pop(p)) {
-            const Payload r{static_cast<uint64_t>(NowNanos()),
+            const Payload r{static_cast<uint64_t>(StampTicks()),
                             static_cast<uint64_t>(count.handled())};
             while (!reply.Push(r)) CpuRelax();
           } else if (ordinary.Pop(p)) {
@@ -131,7 +131,7 @@ HotLatency MutexHotLatency(int backlog, int samples) {
           const int64_t drained_seen = drained.n.load(std::memory_order_acquire);
           for (int k = 0; k < backlog; ++k) push(box.ordinary, k);
           if (backlog > 0) AwaitSignal(started, started_seen);
-          const int64_t t0 = NowNanos();
+          const int64_t t0 = StampTicks();
           push(box.hot, i);
           int64_t ran, handled;
           {
@@ -141,7 +141,7 @@ HotLatency MutexHotLatency(int backlog, int samples) {
             ran = answer.ran;
             handled = answer.handled;
           }
-          const int64_t t1 = NowNanos();
+          const int64_t t1 = StampTicks();
           out.Add(t0, ran, t1, backlog, handled);
           if (backlog > 0) AwaitSignal(drained, drained_seen);
         }
@@ -162,7 +162,7 @@ HotLatency MutexHotLatency(int backlog, int samples) {
           if (!box.hot.empty()) {
             box.hot.pop_front();
             lock.unlock();
-            const int64_t ran = NowNanos();
+            const int64_t ran = StampTicks();
             {
               std::lock_guard<std::mutex> reply_lock(answer.mu);
               answer.ready = true;
