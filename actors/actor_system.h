@@ -198,13 +198,14 @@ class ActorRef {
   template <typename Reply = void, typename M>
   auto Ask(M&& msg, absl::Duration timeout) const {
     return MakeAsk<Reply>(std::forward<M>(msg),
-                          scheduler::DeadlineAfter(timeout),
+                          scheduler::LooseDeadlineAfter(timeout),
                           timeout <= absl::ZeroDuration());
   }
   template <typename Reply = void, typename M>
   auto Ask(M&& msg, absl::Time deadline) const {
     const absl::Duration left = deadline - absl::Now();
-    return MakeAsk<Reply>(std::forward<M>(msg), scheduler::DeadlineAfter(left),
+    return MakeAsk<Reply>(std::forward<M>(msg),
+                          scheduler::LooseDeadlineAfter(left),
                           left <= absl::ZeroDuration());
   }
 
@@ -539,7 +540,7 @@ auto AskAll(const std::vector<ActorRef<A>>& refs, const M& msg,
     }
   }
   return internal::AskGroup<V>(std::move(targets),
-                               scheduler::DeadlineAfter(timeout));
+                               scheduler::LooseDeadlineAfter(timeout));
 }
 
 template <typename V>

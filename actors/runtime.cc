@@ -374,7 +374,7 @@ void ShardRuntime::RunActor(Actor* a) {
     TypeCounters& c = counters_[a->type_];
     const int64_t deadline = node->deadline_ns();
     if (deadline != scheduler::kNoDeadline &&
-        scheduler::MayHavePassed(deadline) &&
+        scheduler::MayHavePassedAfterQuiet(deadline) &&
         deadline <= (now != 0 ? now : now = scheduler::MonoNanos())) {
       // An Ask whose caller gave up.
       DeadLetter(node, absl::DeadlineExceededError(

@@ -6,10 +6,12 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -173,6 +175,36 @@ TEST(ClockTest, MayHavePassedSaysFalseOnlyForDeadlinesCertainlyAhead) {
   // Far ahead: no precise read needed.
   EXPECT_FALSE(MayHavePassed(now + 60'000'000'000));
   EXPECT_FALSE(MayHavePassed(kNoDeadline));
+}
+
+TEST(ClockTest, EstimateStaysWithinItsSlackAndAskDeadlinesAreNeverEarly) {
+  // On a thread of its own, so it starts without an anchor: 60 reads ~2 ms
+  // apart cover its first ~10 ms (MonoNanos itself), the measured rate,
+  // and re-anchors (every kEstimateAnchorNanos). The sleeps only let time
+  // pass; nothing waits on them.
+  std::thread t([] {
+    int from_tsc = 0;
+    for (int i = 0; i < 60; ++i) {
+      const int64_t before = MonoNanos();
+      const int64_t estimate = EstimateMonoNanos();
+      from_tsc += internal::EstimatesFromTsc() ? 1 : 0;
+      const int64_t deadline = LooseDeadlineAfter(absl::Milliseconds(1));
+      const int64_t after = MonoNanos();
+      EXPECT_GE(estimate, before - kEstimateSlackNanos) << "read " << i;
+      EXPECT_LE(estimate, after + kEstimateSlackNanos) << "read " << i;
+      // An Ask's deadline: never before MonoNanos() + 1 ms, at most twice
+      // the slack after it.
+      EXPECT_GE(deadline, before + 1'000'000) << "read " << i;
+      EXPECT_LE(deadline, after + 1'000'000 + 2 * kEstimateSlackNanos)
+          << "read " << i;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    if (internal::TscUsable()) {
+      EXPECT_GE(from_tsc, 10) << "the estimate never came from the TSC";
+    }
+  });
+  t.join();
+  EXPECT_EQ(LooseDeadlineAfter(absl::InfiniteDuration()), kNoDeadline);
 }
 
 TEST_F(SchedulerTest, SleepIsNeverEarlyAndTimersFireInDeadlineOrder) {
