@@ -39,9 +39,10 @@ inline int64_t CoarseMonoNanos() { return ClockNanos(CLOCK_MONOTONIC_COARSE); }
 // MonoNanos() (over >= 10 ms), and re-anchored to MonoNanos() once the
 // anchor is kEstimateAnchorNanos old; elsewhere, and for a thread's first
 // ~10 ms, MonoNanos() itself. Within kEstimateSlackNanos of MonoNanos()
-// either way (not monotonic across re-anchors): a thread whose estimate
-// strays further at a re-anchor (CPUs whose TSCs disagree) reads
-// MonoNanos() from then on.
+// either way (NTP slews that clock by at most 500 ppm, 25 us over an
+// anchor's 50 ms; not monotonic across re-anchors): a thread whose
+// estimate strays by half the slack at a re-anchor (CPUs whose TSCs
+// disagree) reads MonoNanos() from then on.
 //
 // Why: clock_gettime is cheap only while its vDSO code and data pages are
 // cached. After a few milliseconds without a read they are not: 0.3-1.4 us
@@ -82,25 +83,28 @@ inline bool MayHavePassedAfterQuiet(int64_t deadline_ns) {
 
 inline constexpr int64_t kNoDeadline = std::numeric_limits<int64_t>::max();
 
-// MonoNanos() + `d`, saturating (InfiniteDuration -> kNoDeadline).
-inline int64_t DeadlineAfter(absl::Duration d) {
+// now() + `d`, saturating (InfiniteDuration -> kNoDeadline, without
+// calling now()); a negative `d` counts as zero.
+template <typename Now>
+int64_t DeadlineFrom(Now now, absl::Duration d) {
   if (d == absl::InfiniteDuration()) return kNoDeadline;
   if (d < absl::ZeroDuration()) d = absl::ZeroDuration();
-  const int64_t now = MonoNanos();
+  const int64_t base = now();
   const int64_t ns = absl::ToInt64Nanoseconds(d);
-  return ns > kNoDeadline - now ? kNoDeadline : now + ns;
+  return ns > kNoDeadline - base ? kNoDeadline : base + ns;
+}
+
+// MonoNanos() + `d`.
+inline int64_t DeadlineAfter(absl::Duration d) {
+  return DeadlineFrom(MonoNanos, d);
 }
 
 // The deadline of an Ask: MonoNanos() + `d` read from EstimateMonoNanos(),
 // so never earlier than DeadlineAfter(d) would have been, and at most
-// 2 * kEstimateSlackNanos later (saturating as DeadlineAfter does).
-// Timers still fire by MonoNanos().
+// 2 * kEstimateSlackNanos later. Timers still fire by MonoNanos().
 inline int64_t LooseDeadlineAfter(absl::Duration d) {
-  if (d == absl::InfiniteDuration()) return kNoDeadline;
-  if (d < absl::ZeroDuration()) d = absl::ZeroDuration();
-  const int64_t now = EstimateMonoNanos() + kEstimateSlackNanos;
-  const int64_t ns = absl::ToInt64Nanoseconds(d);
-  return ns > kNoDeadline - now ? kNoDeadline : now + ns;
+  return DeadlineFrom([] { return EstimateMonoNanos() + kEstimateSlackNanos; },
+                      d);
 }
 
 // The same instant on std::chrono::steady_clock, which is CLOCK_MONOTONIC
