@@ -28,9 +28,12 @@ bool HasInvariantTsc() {
   return ((d >> 8) & 1u) != 0;
 }
 
-// Zero (false) until initialized: a read during another file's static
-// initialization only falls back to MonoNanos().
-const bool invariant_tsc = HasInvariantTsc();
+// Asked once, on the first re-anchor of any thread (off the fast path,
+// which reads nothing but this thread's anchor).
+bool InvariantTsc() {
+  static const bool invariant = HasInvariantTsc();
+  return invariant;
+}
 
 // The rate is measured over at least this long, so the jitter of one
 // bracketed clock read (~0.1 us) is 10 ppm of it.
@@ -46,14 +49,24 @@ struct Anchor {
   int64_t ns = 0;          // MonoNanos() at `tsc`
   uint64_t tsc = 0;        // 0: no anchor yet
   double ns_per_tick = 0;  // 0: not measured yet
-  bool off = false;        // strayed once: MonoNanos() only, for good
+  bool off = false;        // no invariant TSC, or strayed once: MonoNanos()
 };
 constinit thread_local Anchor anchor;
+
+// Nanoseconds from the anchor to TSC `t`, once the rate is known (a `t`
+// behind the anchor's wraps to a huge count).
+double NanosSinceAnchor(const Anchor& a, uint64_t t) {
+  return static_cast<double>(t - a.tsc) * a.ns_per_tick;
+}
 
 // MonoNanos(), paired with the TSC when the pairing is clean; measures the
 // rate once the anchor is kMinSpanNanos old, and checks how far the
 // estimate had strayed before it moves the anchor.
 ABSL_ATTRIBUTE_NOINLINE int64_t Reanchor(Anchor& a) {
+  if (!InvariantTsc()) {
+    a.off = true;
+    return MonoNanos();
+  }
   for (int tries = 0; tries < 3; ++tries) {
     const uint64_t t0 = __rdtsc();
     const int64_t now = MonoNanos();
@@ -67,8 +80,7 @@ ABSL_ATTRIBUTE_NOINLINE int64_t Reanchor(Anchor& a) {
     }
     if (a.ns_per_tick > 0) {
       const int64_t estimate =
-          a.ns + static_cast<int64_t>(static_cast<double>(t - a.tsc) *
-                                      a.ns_per_tick);
+          a.ns + static_cast<int64_t>(NanosSinceAnchor(a, t));
       if (std::llabs(estimate - now) > kEstimateSlackNanos / 2) {
         a.off = true;
         return now;
@@ -94,11 +106,11 @@ ABSL_ATTRIBUTE_NOINLINE int64_t Reanchor(Anchor& a) {
 
 int64_t EstimateMonoNanos() {
   Anchor& a = anchor;
-  if (!invariant_tsc || a.off) return MonoNanos();
+  if (a.off) return MonoNanos();
   if (a.ns_per_tick > 0) {
     // A TSC behind the anchor's (another CPU's) wraps to a huge count and
     // re-anchors.
-    const double ns = static_cast<double>(__rdtsc() - a.tsc) * a.ns_per_tick;
+    const double ns = NanosSinceAnchor(a, __rdtsc());
     if (ns < static_cast<double>(kEstimateAnchorNanos)) {
       return a.ns + static_cast<int64_t>(ns);
     }
@@ -107,10 +119,8 @@ int64_t EstimateMonoNanos() {
 }
 
 namespace internal {
-bool TscUsable() { return invariant_tsc; }
-bool EstimatesFromTsc() {
-  return invariant_tsc && !anchor.off && anchor.ns_per_tick > 0;
-}
+bool TscUsable() { return InvariantTsc(); }
+bool EstimatesFromTsc() { return !anchor.off && anchor.ns_per_tick > 0; }
 }  // namespace internal
 
 #else  // not x86-64
